@@ -1,0 +1,1 @@
+"""The built-in detector plugins (registered through entry points)."""

@@ -1,0 +1,170 @@
+"""Debian packages from dpkg's own database, and what changed from their defaults.
+
+`/var/lib/dpkg/status` lists every package dpkg knows; only those whose state is
+`installed` count (a removed package keeps its stanza as `config-files`).
+Conffile md5sums in the status file are compared with the files on disk: a
+changed conffile is what an image must carry. Files under /etc that no
+package's `.list` names are the admin's own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from modernize.detector import Detector
+from modernize.facts import Found
+from modernize.model import ConfigChange, Evidence, Package
+from modernize.snapshot import Snapshot
+from modernize.snapshot.declarations import whole
+from modernize.versions import make_version
+
+STATUS = "/var/lib/dpkg/status"
+# Written by the system itself, not worth calling "the admin's own".
+GENERATED = {
+    "/etc/adjtime",
+    "/etc/machine-id",
+    "/etc/ld.so.cache",
+    "/etc/mtab",
+    "/etc/.pwd.lock",
+    "/etc/passwd-",
+    "/etc/group-",
+    "/etc/shadow-",
+    "/etc/gshadow-",
+    "/etc/subuid-",
+    "/etc/subgid-",
+    "/etc/resolv.conf",
+}
+
+
+def stanzas(text: str) -> list[tuple[int, dict[str, str]]]:
+    """RFC 822-style stanzas as (first line number, fields). Continuation lines
+    (starting with a space) are joined with newlines, as dpkg keeps them."""
+    out: list[tuple[int, dict[str, str]]] = []
+    fields: dict[str, str] = {}
+    start = 0
+    key = ""
+    for no, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            if fields:
+                out.append((start, fields))
+            fields, key = {}, ""
+            continue
+        if line[0] in " \t" and key:
+            fields[key] += "\n" + line.strip()
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            continue
+        if not fields:
+            start = no
+        key = name.strip()
+        fields[key] = value.strip()
+    if fields:
+        out.append((start, fields))
+    return out
+
+
+def conffiles(field: str) -> list[tuple[str, str, list[str]]]:
+    out = []
+    for line in field.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].startswith("/"):
+            out.append((parts[0], parts[1], parts[2:]))
+    return out
+
+
+class DpkgDetector(Detector):
+    name = "dpkg"
+    tags = ("host", "packages")
+    reads = (
+        *whole(STATUS, max_size=64 * 1024 * 1024),
+        *whole("/var/lib/dpkg/info/*.list", "/var/lib/dpkg/info/*.conffiles"),
+        *whole("/etc/**"),
+    )
+
+    def detect(self, snap: Snapshot, found: Found) -> None:
+        result = snap.read(STATUS)
+        if not result.ok:
+            if result.status.value not in ("missing",):
+                found.finding("warning", "dpkg-status-unreadable", f"{STATUS}: {result.status.value}", STATUS)
+            return
+        text = result.data.decode("utf-8", "replace")
+        changes: list[ConfigChange] = []
+        owners: dict[str, str] = {}
+        packages: list[Package] = []
+        for line, f in stanzas(text):
+            name = f.get("Package")
+            status = f.get("Status", "").split()
+            if not name or len(status) < 3 or status[2] != "installed":
+                continue
+            arch = f.get("Architecture")
+            modified: list[str] = []
+            missing: list[str] = []
+            for path, md5, flags in conffiles(f.get("Conffiles", "")):
+                if "obsolete" in flags or "remove-on-upgrade" in flags:
+                    continue
+                owners.setdefault(path, name)
+                res = snap.read(path)
+                if res.ok:
+                    if hashlib.md5(res.data, usedforsecurity=False).hexdigest() != md5 and md5 != "newconffile":
+                        modified.append(path)
+                        changes.append(ConfigChange(path, "modified", name))
+                elif res.status.value == "missing":
+                    missing.append(path)
+                    changes.append(ConfigChange(path, "missing", name))
+            summary = f.get("Description", "").split("\n", 1)[0] or None
+            source = f.get("Source", "").split(" ")[0] or None
+            packages.append(
+                Package(
+                    manager="dpkg",
+                    name=name,
+                    version=make_version(f.get("Version", ""), "dpkg", name),
+                    arch=arch,
+                    source=source,
+                    summary=summary,
+                    modified_conffiles=tuple(sorted(modified)),
+                    missing_conffiles=tuple(sorted(missing)),
+                    evidence=(Evidence("package", STATUS, line, excerpt=f"Package: {name}"),),
+                )
+            )
+        found.add(*packages)
+        if found.host.arch is None:
+            archs = sorted({p.arch for p in packages if p.arch and p.arch != "all"})
+            if len(archs) == 1:
+                found.host.arch = archs[0]
+                found.host.arch_evidence = (Evidence("package", STATUS, detail="Architecture of the installed packages"),)
+        owned = self._owned_etc(snap, owners)
+        found.add(*changes, *self._unowned(snap, owned))
+        found.owners.update(owners)
+
+    @staticmethod
+    def _owned_etc(snap: Snapshot, owners: dict[str, str]) -> set[str]:
+        owned = set(owners)
+        for listing in snap.glob("/var/lib/dpkg/info/*.list"):
+            pkg = listing.rsplit("/", 1)[1][: -len(".list")].split(":")[0]
+            text = snap.text(listing)
+            if not text:
+                continue
+            for path in text.splitlines():
+                if path.startswith("/etc/"):
+                    owned.add(path)
+                    owners.setdefault(path, pkg)
+                elif path.startswith("/opt/") and path.count("/") == 2:
+                    owners.setdefault(path, pkg)  # lets `unpackaged` tell packaged /opt trees apart
+        return owned
+
+    @staticmethod
+    def _unowned(snap: Snapshot, owned: set[str]) -> list[ConfigChange]:
+        if not owned:
+            return []  # no package lists to judge by
+        out = []
+        for top, _dirs, files in snap.walk("/etc"):
+            for name in files:
+                path = f"{top}/{name}"
+                if path in owned or path in GENERATED:
+                    continue
+                info = snap.stat(path, follow=False)
+                if info is None or info.kind != "file":
+                    continue  # symlinks here are alternatives and enablement, made by scripts
+                out.append(ConfigChange(path, "unowned", None))
+        return out

@@ -1,0 +1,113 @@
+"""supervisord programs, following `[include] files=` (globs relative to the file)."""
+
+from __future__ import annotations
+
+import configparser
+import shlex
+
+from modernize.detector import Detector
+from modernize.endpoints import classify_setting
+from modernize.facts import Found
+from modernize.model import EnvVar, Evidence, InitUnit, Secret
+from modernize.snapshot import Snapshot
+from modernize.snapshot import paths as P
+from modernize.snapshot.declarations import whole
+
+MAIN = ("/etc/supervisor/supervisord.conf", "/etc/supervisord.conf")
+
+
+def _parser() -> configparser.RawConfigParser:
+    cp = configparser.RawConfigParser(strict=False, inline_comment_prefixes=(";",), interpolation=None)
+    cp.optionxform = str  # type: ignore[assignment,method-assign]
+    return cp
+
+
+def _line_of(text: str, section: str, key: str) -> int | None:
+    in_section = False
+    for no, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if s.startswith("["):
+            in_section = s.strip("[]").strip() == section
+        elif in_section and s.split("=", 1)[0].strip() == key:
+            return no
+    return None
+
+
+def env_pairs(value: str) -> list[tuple[str, str]]:
+    """`KEY="v",KEY2=v2`: supervisord's environment= syntax."""
+    lexer = shlex.shlex(value, posix=True)
+    lexer.whitespace = ","
+    lexer.whitespace_split = True
+    out = []
+    for item in lexer:
+        k, sep, v = item.partition("=")
+        if sep:
+            out.append((k.strip(), v.strip()))
+    return out
+
+
+class SupervisordDetector(Detector):
+    name = "supervisord"
+    tags = ("host", "init")
+    reads = whole(*MAIN, "/etc/supervisor/conf.d/*", "/etc/supervisord.d/*")
+
+    def detect(self, snap: Snapshot, found: Found) -> None:
+        for main in MAIN:
+            if snap.exists(main):
+                self._file(snap, found, main, set(), enabled=True)
+                break
+
+    def _file(self, snap: Snapshot, found: Found, path: str, seen: set[str], *, enabled: bool) -> None:
+        if path in seen or len(seen) > 200:
+            return
+        seen.add(path)
+        text = snap.text(path)
+        if text is None:
+            return
+        cp = _parser()
+        try:
+            cp.read_string(text, source=path)
+        except configparser.Error as exc:
+            found.unparsable(path, str(exc).splitlines()[0])
+            return
+        if cp.has_option("include", "files"):
+            base = P.parent(path)
+            includes = []
+            for pattern in cp.get("include", "files").split():
+                pat = pattern if pattern.startswith("/") else P.join(base, pattern)
+                includes.extend(snap.glob(P.normalize(pat)))
+            snap.want(includes)
+            for inc in sorted(set(includes)):
+                self._file(snap, found, inc, seen, enabled=enabled)
+        for section in cp.sections():
+            if not section.startswith("program:"):
+                continue
+            name = section.split(":", 1)[1]
+            opts = dict(cp.items(section))
+            command = opts.get("command", "")
+            env: list[EnvVar] = []
+            secrets: list[Secret] = []
+            if "environment" in opts:
+                line = _line_of(text, section, "environment")
+                for k, v in env_pairs(opts["environment"]):
+                    var, sec = classify_setting(k, v, path, line)
+                    env.append(var)
+                    if sec:
+                        secrets.append(sec)
+            autostart = opts.get("autostart", "true").lower() in ("true", "yes", "1", "on")
+            found.add(
+                InitUnit(
+                    name=name,
+                    system="supervisord",
+                    type="program",
+                    path=path,
+                    enabled=autostart,
+                    state="enabled" if autostart else "disabled",
+                    exec_start=(tuple(shlex.split(command)),) if command else (),
+                    user=opts.get("user"),
+                    working_dir=opts.get("directory"),
+                    environment=tuple(env),
+                    secrets=tuple(secrets),
+                    evidence=(Evidence("config", path, _line_of(text, section, "command"), excerpt=f"[{section}]"),),
+                )
+            )

@@ -1,0 +1,227 @@
+"""systemd units: what is installed, what is enabled, and how each is started.
+
+Follows systemd's search path and precedence (/etc over /usr/local/lib over
+/usr/lib, /lib), drop-ins (`NAME.d/*.conf`, template and type-wide ones),
+masking (a link to /dev/null), aliases, template instances enabled through
+`*.wants/NAME@INSTANCE.service` links, and the reset meaning of an empty
+`ExecStart=`. EnvironmentFile contents are read (a second-order read) so that
+services get their settings; secret values never leave this module.
+"""
+
+from __future__ import annotations
+
+from modernize.detector import Detector
+from modernize.endpoints import classify_setting
+from modernize.facts import Found
+from modernize.model import EnvVar, Evidence, InitUnit, Secret
+from modernize.parsers.shell import assignments
+from modernize.parsers.systemd import UnitFile, environment, expand, parse_into, split_exec
+from modernize.snapshot import Snapshot
+from modernize.snapshot import paths as P
+from modernize.snapshot.declarations import whole
+
+SEARCH_PATH = (
+    "/etc/systemd/system",
+    "/usr/local/lib/systemd/system",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+)
+TYPES = (".service", ".socket", ".timer")
+
+
+def template_of(name: str) -> str | None:
+    stem, dot, suffix = name.rpartition(".")
+    prefix, at, instance = stem.partition("@")
+    return f"{prefix}@.{suffix}" if at and instance else None
+
+
+class SystemdDetector(Detector):
+    name = "systemd"
+    tags = ("host", "init")
+    reads = tuple(
+        d
+        for base in SEARCH_PATH
+        for d in whole(f"{base}/*", f"{base}/*.d/*.conf", f"{base}/*.wants/*", f"{base}/*.requires/*")
+    )
+
+    def detect(self, snap: Snapshot, found: Found) -> None:
+        files, masked = self._unit_files(snap)
+        wanted = self._wanted(snap)
+        names = set(files) | set(wanted) | masked
+        units: list[tuple[str, UnitFile, str | None]] = []
+        for name in sorted(names):
+            if not name.endswith(TYPES) or "@." in name:
+                continue  # a template is not runnable until instantiated
+            if name in masked:
+                found.add(InitUnit(name, "systemd", name.rpartition(".")[2], f"/etc/systemd/system/{name}",
+                                   False, "masked", evidence=(Evidence("symlink", f"/etc/systemd/system/{name}",
+                                                                         detail="masked (-> /dev/null)"),)))
+                continue
+            path = files.get(name) or (files.get(template_of(name) or "") if template_of(name) else None)
+            if path is None:
+                continue  # a wants link to a unit that is not installed
+            unit = UnitFile()
+            text = snap.text(path)
+            if text is None:
+                continue
+            parse_into(unit, text, path)
+            for dropin in self._dropins(snap, name):
+                dtext = snap.text(dropin)
+                if dtext is not None:
+                    parse_into(unit, dtext, dropin)
+            units.append((name, unit, path))
+        env_files = sorted(
+            {
+                expand(s.value, n).lstrip("-")
+                for n, u, _ in units
+                for s in u.values(self._exec_section(n), "EnvironmentFile")
+            }
+        )
+        snap.want(f for f in env_files if f.startswith("/"))
+        for name, unit, path in units:
+            found.add(self._unit(snap, name, unit, path or "", wanted.get(name)))
+
+    @staticmethod
+    def _exec_section(name: str) -> str:
+        return name.rpartition(".")[2].capitalize()
+
+    def _unit_files(self, snap: Snapshot) -> tuple[dict[str, str], set[str]]:
+        files: dict[str, str] = {}
+        masked: set[str] = set()
+        seen_dirs: set[str] = set()
+        for base in SEARCH_PATH:
+            real = snap.realpath(base)
+            if real is None or real in seen_dirs:
+                continue
+            seen_dirs.add(real)
+            for path in snap.glob(f"{base}/*"):
+                name = path.rsplit("/", 1)[1]
+                if not name.endswith(TYPES) or name in files or name in masked:
+                    continue
+                link = snap.readlink(path)
+                if link is not None:
+                    if link == "/dev/null":
+                        masked.add(name)
+                        continue
+                    target = snap.realpath(path)
+                    if target is None:
+                        continue
+                    tname = target.rsplit("/", 1)[1]
+                    if tname != name:
+                        continue  # an Alias= link: the same unit under another name
+                if snap.is_file(path):
+                    files[name] = path
+        return files, masked
+
+    def _wanted(self, snap: Snapshot) -> dict[str, list[tuple[str, str]]]:
+        """unit name -> [(target, link path)] for every .wants/.requires link."""
+        out: dict[str, list[tuple[str, str]]] = {}
+        seen: set[str] = set()
+        for base in SEARCH_PATH:
+            real = snap.realpath(base)
+            if real is None or real in seen:
+                continue
+            seen.add(real)
+            for pattern in (f"{base}/*.wants/*", f"{base}/*.requires/*"):
+                for link in snap.glob(pattern):
+                    target_dir = P.parent(link).rsplit("/", 1)[1].rsplit(".", 1)[0]
+                    out.setdefault(link.rsplit("/", 1)[1], []).append((target_dir, link))
+        return out
+
+    def _dropins(self, snap: Snapshot, name: str) -> list[str]:
+        suffix = name.rpartition(".")[2]
+        dirs = [f"{suffix}.d"]
+        tmpl = template_of(name)
+        if tmpl:
+            dirs.append(f"{tmpl}.d")
+        dirs.append(f"{name}.d")
+        chosen: dict[str, str] = {}
+        # lowest precedence first, so /etc's same-named drop-in replaces a vendor one
+        for base in reversed(SEARCH_PATH):
+            for d in dirs:
+                for path in snap.glob(f"{base}/{d}/*.conf"):
+                    chosen[path.rsplit("/", 1)[1] + "\0" + d] = path
+        ordered = sorted(chosen.items(), key=lambda kv: (dirs.index(kv[0].split("\0")[1]), kv[0]))
+        return [p for _, p in ordered]
+
+    def _unit(
+        self,
+        snap: Snapshot,
+        name: str,
+        unit: UnitFile,
+        path: str,
+        wanted: list[tuple[str, str]] | None,
+    ) -> InitUnit:
+        kind = name.rpartition(".")[2]
+        section = self._exec_section(name)
+        ex = lambda v: expand(v, name)  # noqa: E731
+        exec_start = tuple(split_exec(ex(s.value)) for s in unit.values(section, "ExecStart"))
+        env: list[EnvVar] = []
+        secrets: list[Secret] = []
+        for s in unit.values(section, "Environment"):
+            for k, v in environment(ex(s.value)):
+                var, sec = classify_setting(k, v, s.path, s.line, kind="unit")
+                env.append(var)
+                if sec:
+                    secrets.append(sec)
+        env_files = []
+        for s in unit.values(section, "EnvironmentFile"):
+            f = ex(s.value)
+            f = f.lstrip("-")  # "-" only makes a missing file not an error
+            env_files.append(f)
+            text = snap.text(f)
+            if text is None:
+                continue
+            for no, k, v in assignments(text):
+                var, sec = classify_setting(k, v, f, no)
+                env.append(var)
+                if sec:
+                    secrets.append(sec)
+        if wanted:
+            state, enabled = ("enabled", True) if any(link.startswith("/etc/") for _, link in wanted) else (
+                "static",
+                True,
+            )
+        elif not unit.has_install():
+            state, enabled = "static", None
+        else:
+            state, enabled = "disabled", False
+        ev = [Evidence("unit", path, unit.get(section, "ExecStart").line if unit.get(section, "ExecStart") else None)]
+        for _target, link in wanted or []:
+            ev.append(Evidence("symlink", link, detail=f"enabled: {link} -> {snap.readlink(link)}"))
+        for dropin in unit.sources[1:]:
+            ev.append(Evidence("unit", dropin, detail="drop-in"))
+        trig = unit.value(section, "Unit") if kind in ("socket", "timer") else None
+        if kind in ("socket", "timer") and not trig:
+            trig = name.rsplit(".", 1)[0] + ".service"
+        schedule = tuple(
+            f"{k}={s.value}"
+            for k in ("OnCalendar", "OnBootSec", "OnStartupSec", "OnUnitActiveSec", "OnUnitInactiveSec", "OnActiveSec")
+            for s in unit.values("Timer", k)
+        )
+        listen = tuple(
+            s.value for k in ("ListenStream", "ListenDatagram", "ListenSequentialPacket") for s in unit.values("Socket", k)
+        )
+        wd = unit.value(section, "WorkingDirectory")
+        return InitUnit(
+            name=name,
+            system="systemd",
+            type=kind,
+            path=path,
+            enabled=enabled,
+            state=state,
+            description=unit.value("Unit", "Description"),
+            exec_start=exec_start,
+            user=ex(unit.value(section, "User") or "") or None,
+            group=ex(unit.value(section, "Group") or "") or None,
+            working_dir=ex(wd).lstrip("-") if wd else None,
+            environment=tuple(env),
+            env_files=tuple(env_files),
+            secrets=tuple(secrets),
+            dropins=tuple(unit.sources[1:]),
+            wanted_by=tuple(sorted({t for t, _ in wanted or []})),
+            triggers=trig,
+            schedule=schedule,
+            listen=listen,
+            evidence=tuple(ev),
+        )

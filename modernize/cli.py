@@ -1,0 +1,216 @@
+"""The `modernize` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from modernize import __version__
+from modernize.detector import Registry
+from modernize.errors import ModernizeError, UserError
+from modernize.model import Inventory, Port
+from modernize.render import render
+from modernize.scan import scan
+from modernize.serialize import dumps, inventory_schema
+from modernize.snapshot import DEFAULT_MAX_FILE_SIZE, open_snapshot
+
+app = typer.Typer(
+    help="Inventory legacy Linux servers and plan their move into containers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+detectors_app = typer.Typer(help="The detector plugins installed.", no_args_is_help=True)
+schema_app = typer.Typer(help="JSON Schemas of modernize's files.", no_args_is_help=True)
+app.add_typer(detectors_app, name="detectors")
+app.add_typer(schema_app, name="schema")
+
+EXIT_OK, EXIT_DETECTOR_ERRORS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"modernize {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Point modernize at a server snapshot (a directory or a tarball of its root)."""
+
+
+class Progress:
+    """Bytes read of the total, with a rate and the time left; only on a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.detector = ""
+
+    def bytes(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.last < 0.2:
+            return
+        self.last = now
+        rate = done / max(now - self.start, 1e-6)
+        left = (total - done) / rate if rate > 0 else 0
+        pct = 100 * done / total if total else 100
+        sys.stderr.write(
+            f"\rreading {done / 2**20:8.1f} / {total / 2**20:.1f} MiB  {pct:5.1f}%  "
+            f"{rate / 2**20:6.1f} MiB/s  {left:5.0f} s left   "
+        )
+        sys.stderr.flush()
+
+    def step(self, name: str) -> None:
+        if self.enabled:
+            sys.stderr.write(f"\r\033[Kdetector {name}")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def port_label(p: Port) -> str:
+    if p.socket:
+        return f"unix:{p.socket}"
+    addr = p.address or "*"
+    addr = f"[{addr}]" if ":" in addr else addr
+    return f"{addr}:{p.port}/{p.proto}" + ("(default)" if p.source == "default" else "")
+
+
+def summary(inv: Inventory) -> str:
+    managers = Counter(p.manager for p in inv.packages)
+    counts = {
+        "packages": len(inv.packages),
+        "managers": sorted(managers.items()),
+        "human": sum(1 for u in inv.users if u.human),
+        "system": sum(1 for u in inv.users if not u.human),
+        "units": len(inv.units),
+        "units_enabled": sum(1 for u in inv.units if u.enabled),
+        "network_mounts": sum(1 for m in inv.mounts if m.kind == "network"),
+        "unclassified": len(inv.coverage.unclassified),
+        "errors": sum(1 for f in inv.findings if f.level == "error"),
+        "warnings": sum(1 for f in inv.findings if f.level == "warning"),
+    }
+    services = [(s, " ".join(port_label(p) for p in s.ports)) for s in inv.services]
+    return render("summary.txt.j2", inv=inv, counts=counts, services=services)
+
+
+def _registry(only: list[str], skip: list[str]) -> Registry:
+    return Registry.from_entry_points().select(only, skip)
+
+
+@app.command("scan")
+def scan_cmd(
+    source: Annotated[str, typer.Argument(help="A directory holding a server's root, or a tarball of it.")],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Where to write the inventory ('-' for stdout).")
+    ] = "inventory.json",
+    only: Annotated[list[str], typer.Option("--only", help="Run only these detectors (names or tags).")] = [],  # noqa: B006
+    skip: Annotated[list[str], typer.Option("--skip", help="Do not run these detectors (names or tags).")] = [],  # noqa: B006
+    max_file_size: Annotated[
+        int, typer.Option(help="Files larger than this many bytes are recorded as skipped, not read.")
+    ] = DEFAULT_MAX_FILE_SIZE,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
+) -> None:
+    """Scan a server snapshot and write its inventory (inventory.json)."""
+    interactive = sys.stderr.isatty() and not quiet
+    progress = Progress(interactive)
+    registry = _registry(only, skip)
+    snap = open_snapshot(source, max_file_size=max_file_size, progress=progress.bytes)
+    try:
+        result = scan(snap, registry, on_detector=progress.step)
+    finally:
+        progress.done()
+        snap.close()
+    inv = result.inventory
+    text = dumps(inv)
+    if output == "-":
+        sys.stdout.write(text)
+    else:
+        _write_atomic(Path(output), text)
+    if not quiet and output != "-":
+        typer.echo(summary(inv), err=not sys.stdout.isatty() and False)
+        typer.echo(f"inventory written to {output}")
+    for err in snap.errors:
+        typer.echo(f"error: {err}", err=True)
+    if result.failed or not snap.complete:
+        raise typer.Exit(EXIT_DETECTOR_ERRORS)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@detectors_app.command("list")
+def detectors_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List the installed detectors: name, tags, what they read, and where they come from."""
+    reg = Registry.from_entry_points()
+    rows = [
+        {
+            "name": r.name,
+            "tags": list(r.detector.tags),
+            "origin": r.origin,
+            "requires": list(r.detector.requires),
+            "reads": [d.describe() for d in r.detector.reads],
+        }
+        for r in reg
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        typer.echo(f"{row['name']}  [{', '.join(row['tags'])}]  ({row['origin']})")
+        for glob in row["reads"]:
+            typer.echo(f"    {glob}")
+
+
+@schema_app.command("inventory")
+def schema_inventory() -> None:
+    """Print the JSON Schema of inventory.json."""
+    typer.echo(json.dumps(inventory_schema(), indent=2))
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except ModernizeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT if isinstance(exc, UserError) else EXIT_INTERNAL)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(EXIT_BAD_INPUT)
+        if os.environ.get("MODERNIZE_DEBUG"):
+            raise
+        typer.echo(f"internal error: {type(exc).__name__}: {exc} (set MODERNIZE_DEBUG=1 for a traceback)", err=True)
+        sys.exit(EXIT_INTERNAL)

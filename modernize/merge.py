@@ -1,0 +1,508 @@
+"""Join what the detectors said into one inventory.
+
+Several detectors describe one service: the nginx config detector, the systemd
+unit, the dpkg record, a process on a live host. This module, and only this
+module, joins them: service facts by (software, instance); init units to the
+service whose unit name or executable they carry; packages to services; local
+endpoints to the service listening there. Whatever runs and nobody recognised
+becomes an explicit unclassified service, so nothing that runs is left out.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from collections.abc import Iterable
+
+from modernize import __version__
+from modernize.facts import Endpoint, Found, ServiceFacts
+from modernize.model import (
+    SCHEMA_VERSION,
+    App,
+    Coverage,
+    Dependency,
+    Evidence,
+    FileRef,
+    Finding,
+    Host,
+    InitUnit,
+    Inventory,
+    OSInfo,
+    Package,
+    Port,
+    Service,
+    SharedPath,
+    SkippedPath,
+    StartMethod,
+)
+from modernize.snapshot import Snapshot
+from modernize.snapshot import paths as P
+from modernize.versions import reseries
+
+KIND_ORDER = (
+    "app",
+    "worker",
+    "web-server",
+    "database",
+    "cache",
+    "broker",
+    "search",
+    "mail",
+    "dns",
+    "file-share",
+    "scheduler",
+    "remote-access",
+    "logging",
+    "monitoring",
+    "other",
+)
+# Units that start a whole system, not a service of its own.
+_UNIT_SYSTEMS_RUNNABLE = ("service", "socket", "script", "program", "app")
+
+
+# -- service facts ----------------------------------------------------------------
+def _uniq(items: Iterable[object]) -> list:  # type: ignore[type-arg]
+    out: list[object] = []
+    seen: set[object] = set()
+    for item in items:
+        key = repr(item)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+def merge_facts(parts: list[ServiceFacts]) -> ServiceFacts:
+    """Join facts about one service; the first detector (by name) to set a scalar wins,
+    lists are unioned."""
+    parts = sorted(parts, key=lambda p: p.found_by)
+    base = ServiceFacts(software=parts[0].software, kind=parts[0].kind, instance=parts[0].instance)
+    by = []
+    for p in parts:
+        by.append(p.found_by)
+        for name in ("name", "version", "user", "group", "working_dir", "runtime", "framework", "enabled"):
+            if getattr(base, name) is None and getattr(p, name) is not None:
+                setattr(base, name, getattr(p, name))
+        if not base.command and p.command:
+            base.command = p.command
+        base.plumbing = base.plumbing or p.plumbing
+        for name in (
+            "ports",
+            "config_files",
+            "data_dirs",
+            "log_paths",
+            "content_paths",
+            "env",
+            "env_files",
+            "secrets",
+            "packages",
+            "binaries",
+            "units",
+            "started_by",
+            "endpoints",
+            "evidence",
+        ):
+            getattr(base, name).extend(getattr(p, name))
+        for k, v in p.attributes.items():
+            base.attributes.setdefault(k, v)
+    for name in (
+        "ports",
+        "config_files",
+        "data_dirs",
+        "log_paths",
+        "content_paths",
+        "env",
+        "env_files",
+        "secrets",
+        "packages",
+        "binaries",
+        "units",
+        "started_by",
+        "endpoints",
+        "evidence",
+    ):
+        setattr(base, name, _uniq(getattr(base, name)))
+    base.found_by = ",".join(sorted(set(by)))
+    return base
+
+
+def group_facts(facts: list[ServiceFacts]) -> list[ServiceFacts]:
+    groups: dict[tuple[str, str], list[ServiceFacts]] = defaultdict(list)
+    for f in facts:
+        groups[f.key].append(f)
+    return [merge_facts(groups[k]) for k in sorted(groups)]
+
+
+# -- units --------------------------------------------------------------------------
+def _unit_binaries(unit: InitUnit) -> list[str]:
+    out = []
+    for argv in unit.exec_start:
+        if argv:
+            out.append(argv[0])
+            # interpreters: `python3 /srv/app/run.py`, `java -jar x.jar`, `node server.js`
+            out.extend(a for a in argv[1:] if a.startswith("/"))
+    return out
+
+
+def _matches(sf: ServiceFacts, unit: InitUnit) -> bool:
+    if unit.name in sf.units:
+        return True
+    bins = set(sf.binaries)
+    if not bins:
+        return False
+    for b in _unit_binaries(unit):
+        if b in bins:
+            return True
+    return False
+
+
+def attach_units(services: list[ServiceFacts], units: list[InitUnit]) -> list[ServiceFacts]:
+    """Give every service the units that start it; every runnable unit left over that
+    is enabled (or written by an admin) becomes an unclassified service."""
+    by_name = {u.name: u for u in units}
+    claimed: set[str] = set()
+    for sf in services:
+        for unit in units:
+            if unit.type not in _UNIT_SYSTEMS_RUNNABLE:
+                continue
+            if _matches(sf, unit):
+                claimed.add(unit.name)
+                sf.started_by.append(StartMethod(unit.system, unit.name, unit.enabled, unit.evidence[:1]))
+                if sf.user is None and unit.user:
+                    sf.user = unit.user
+                if sf.group is None and unit.group:
+                    sf.group = unit.group
+                if not sf.command and unit.exec_start:
+                    sf.command = unit.exec_start[0]
+                if sf.working_dir is None and unit.working_dir:
+                    sf.working_dir = unit.working_dir
+                for f in unit.env_files:
+                    if f not in sf.env_files:
+                        sf.env_files.append(f)
+    # sockets and timers belong to the service they trigger
+    for unit in units:
+        if unit.triggers and unit.triggers in claimed:
+            claimed.add(unit.name)
+    extra: list[ServiceFacts] = []
+    for unit in sorted(units, key=lambda u: u.name):
+        # enabled by an admin or a package (vendor-static units are the OS's own)
+        if unit.name in claimed or unit.type not in _UNIT_SYSTEMS_RUNNABLE or unit.state != "enabled":
+            continue
+        if unit.triggers and unit.triggers in by_name and unit.type == "socket":
+            continue
+        sf = ServiceFacts(
+            software=unit.name.removesuffix(".service"),
+            kind="other",
+            instance=None,
+            name=unit.name,
+            started_by=[StartMethod(unit.system, unit.name, unit.enabled, unit.evidence[:1])],
+            user=unit.user,
+            group=unit.group,
+            command=unit.exec_start[0] if unit.exec_start else (),
+            working_dir=unit.working_dir,
+            env_files=list(unit.env_files),
+            evidence=list(unit.evidence),
+            found_by="merge",
+        )
+        sf.attributes["unclassified"] = "true"
+        extra.append(sf)
+    return services + extra
+
+
+# -- packages ---------------------------------------------------------------------
+def attach_packages(services: list[ServiceFacts], packages: list[Package]) -> None:
+    index = {p.name: p for p in packages}
+    for sf in services:
+        installed = [index[n] for n in sf.packages if n in index]
+        sf.packages = [p.name for p in installed]
+        if sf.version is None and installed:
+            sf.version = reseries(installed[0].version, sf.software)
+            sf.evidence.extend(installed[0].evidence[:1])
+
+
+# -- ids ---------------------------------------------------------------------------------
+def service_id(sf: ServiceFacts) -> str:
+    if sf.attributes.get("unclassified"):
+        return "unit:" + (sf.name or sf.software)
+    return sf.software + (":" + sf.instance if sf.instance else "")
+
+
+# -- dependencies -----------------------------------------------------------------------
+def _local_names(found: Found) -> set[str]:
+    names = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", ""}
+    if found.host.hostname:
+        names.add(found.host.hostname.lower())
+        names.add(found.host.hostname.split(".")[0].lower())
+    for hs in found.host_settings:
+        if hs.category == "hosts-entry" and hs.value and _is_local_ip(hs.value):
+            names.add(hs.name.lower())
+    return names
+
+
+def _is_local_ip(text: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_unspecified
+
+
+def _hosts_map(found: Found) -> dict[str, str]:
+    return {hs.name.lower(): hs.value or "" for hs in found.host_settings if hs.category == "hosts-entry"}
+
+
+def _listens(port: Port, ep: Endpoint) -> bool:
+    if ep.socket:
+        return port.socket == ep.socket
+    if ep.port is None or port.port != ep.port:
+        return False
+    if port.address is None or port.address in ("0.0.0.0", "::", "*") or _is_local_ip(port.address):
+        return True
+    return (ep.host or "").strip("[]") == port.address  # bound to one address: only that one answers
+
+
+def resolve_dependencies(services: list[tuple[str, ServiceFacts]], found: Found) -> list[Dependency]:
+    local = _local_names(found)
+    hosts = _hosts_map(found)
+    deps: list[Dependency] = []
+    for sid, sf in services:
+        for ep in sf.endpoints:
+            host = (ep.host or "").lower().strip("[]")
+            is_local = ep.socket is not None or host in local or _is_local_ip(host)
+            addr = hosts.get(host)
+            if not is_local and addr is not None and _is_local_ip(addr):
+                is_local = True
+            target = None
+            if is_local:
+                for tid, other in services:
+                    if tid != sid and any(_listens(p, ep) for p in other.ports):
+                        target = tid
+                        break
+            deps.append(
+                Dependency(
+                    source=sid,
+                    target=target,
+                    host=ep.host,
+                    port=ep.port,
+                    socket=ep.socket,
+                    scheme=ep.scheme,
+                    via=ep.via,
+                    external=not is_local,
+                    evidence=ep.evidence,
+                )
+            )
+    return sorted(_uniq(deps), key=lambda d: (d.source, d.target or "", d.host or "", d.port or 0, d.via or ""))
+
+
+def group_apps(services: list[Service], deps: list[Dependency]) -> list[App]:
+    parent = {s.id: s.id for s in services if not s.plumbing}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for d in deps:
+        if d.target and d.source in parent and d.target in parent:
+            a, b = find(d.source), find(d.target)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups: dict[str, list[Service]] = defaultdict(list)
+    for s in services:
+        if s.id in parent:
+            groups[find(s.id)].append(s)
+    apps = []
+    for members in groups.values():
+        lead = min(members, key=lambda s: (KIND_ORDER.index(s.kind) if s.kind in KIND_ORDER else 99, s.id))
+        apps.append(App("app:" + lead.id, tuple(sorted(s.id for s in members))))
+    return sorted(apps, key=lambda a: a.id)
+
+
+def shared_paths(services: list[Service]) -> list[SharedPath]:
+    claims: list[tuple[str, str, FileRef]] = []
+    for s in services:
+        for ref in (*s.data_dirs, *s.content_paths):
+            claims.append((ref.path.rstrip("/") or "/", s.id, ref))
+    out: dict[str, tuple[set[str], list[Evidence]]] = {}
+    for i, (pa, sa, ra) in enumerate(claims):
+        for pb, sb, rb in claims[i + 1 :]:
+            if sa == sb or pa == "/" or pb == "/":
+                continue
+            if pa == pb or pa.startswith(pb + "/") or pb.startswith(pa + "/"):
+                path = max(pa, pb, key=len)
+                ids, ev = out.setdefault(path, (set(), []))
+                ids.update((sa, sb))
+                ev.extend(ra.evidence[:1] + rb.evidence[:1])
+    return [SharedPath(p, tuple(sorted(ids)), tuple(_uniq(ev))) for p, (ids, ev) in sorted(out.items())]
+
+
+# -- file metadata -----------------------------------------------------------------------
+class Accounts:
+    def __init__(self, found: Found) -> None:
+        self.users = {u.uid: u.name for u in found.users}
+        self.groups = {g.gid: g.name for g in found.groups}
+
+
+def _ref(
+    ref: FileRef, snap: Snapshot, acc: Accounts, found: Found, changed: dict[str, str], *, size: bool
+) -> FileRef:
+    info = snap.stat(ref.path)
+    if info is None:
+        kind = "missing"
+        return FileRef(ref.path, ref.role, kind, package=found.owners.get(ref.path), evidence=ref.evidence)
+    nbytes = info.size if info.kind == "file" else (snap.du(ref.path) if size and info.kind == "dir" else None)
+    status = changed.get(ref.path)
+    owner_pkg = found.owners.get(ref.path)
+    modified = None
+    if status is not None:
+        modified = status == "modified" if status != "unowned" else None
+    elif owner_pkg is not None and ref.role == "config":
+        modified = False
+    return FileRef(
+        path=ref.path,
+        role=ref.role,
+        kind=info.kind,
+        owner=acc.users.get(info.uid, str(info.uid)),
+        group=acc.groups.get(info.gid, str(info.gid)),
+        mode=f"{info.mode:04o}",
+        size_bytes=nbytes,
+        package=owner_pkg,
+        modified=modified,
+        evidence=ref.evidence,
+    )
+
+
+def _refs(
+    refs: list[FileRef], snap: Snapshot, acc: Accounts, found: Found, changed: dict[str, str], *, size: bool = False
+) -> tuple[FileRef, ...]:
+    by_path: dict[tuple[str, str], FileRef] = {}
+    for r in refs:
+        key = (r.path, r.role)
+        if key in by_path:
+            old = by_path[key]
+            by_path[key] = FileRef(r.path, r.role, evidence=tuple(_uniq(old.evidence + r.evidence)))
+        else:
+            by_path[key] = r
+    return tuple(_ref(by_path[k], snap, acc, found, changed, size=size) for k in sorted(by_path))
+
+
+def _ports(ports: list[Port]) -> tuple[Port, ...]:
+    merged: dict[tuple[object, ...], Port] = {}
+    for p in ports:
+        key = (p.proto, p.port or 0, p.address or "", p.socket or "")
+        if key in merged:
+            old = merged[key]
+            # a configured or observed fact outranks a documented default
+            rank = {"observed": 0, "configured": 1, "default": 2}
+            best = p if rank.get(p.source, 3) < rank.get(old.source, 3) else old
+            merged[key] = Port(p.port, p.proto, p.address, p.socket, best.source, tuple(_uniq(old.evidence + p.evidence)))
+        else:
+            merged[key] = p
+    return tuple(merged[k] for k in sorted(merged, key=lambda k: (str(k[0]), k[1], str(k[2]), str(k[3]))))
+
+
+def finish_service(sid: str, sf: ServiceFacts, snap: Snapshot, acc: Accounts, found: Found, changed: dict[str, str]) -> Service:
+    enabled = sf.enabled
+    if sf.started_by:
+        states = [m.enabled for m in sf.started_by]
+        enabled = True if any(states) else (False if all(s is False for s in states) else enabled)
+    return Service(
+        id=sid,
+        name=sf.name or sf.software,
+        kind=sf.kind,
+        software=sf.software,
+        version=sf.version,
+        instance=sf.instance,
+        plumbing=sf.plumbing,
+        classified=not sf.attributes.get("unclassified"),
+        enabled=enabled,
+        started_by=tuple(sorted(_uniq(sf.started_by), key=lambda m: (m.system, m.name))),
+        user=sf.user,
+        group=sf.group,
+        command=tuple(sf.command),
+        working_dir=sf.working_dir,
+        ports=_ports(sf.ports),
+        config_files=_refs(sf.config_files, snap, acc, found, changed),
+        data_dirs=_refs(sf.data_dirs, snap, acc, found, changed, size=True),
+        log_paths=_refs(sf.log_paths, snap, acc, found, changed, size=True),
+        content_paths=_refs(sf.content_paths, snap, acc, found, changed, size=True),
+        env=tuple(sorted(_uniq(sf.env), key=lambda e: e.name)),
+        env_files=tuple(sorted(set(sf.env_files))),
+        secrets=tuple(sorted(_uniq(sf.secrets), key=lambda s: (s.path, s.line or 0, s.key))),
+        packages=tuple(sorted(set(sf.packages))),
+        runtime=sf.runtime,
+        framework=sf.framework,
+        attributes=tuple(sorted((k, v) for k, v in sf.attributes.items() if k != "unclassified")),
+        found_by=tuple(sorted(set(x for x in sf.found_by.split(",") if x))),
+        evidence=tuple(_uniq(sf.evidence)),
+    )
+
+
+# -- the inventory ----------------------------------------------------------------------
+def _coverage(snap: Snapshot, ran: list[str], failed: list[str], unclassified: list[str]) -> Coverage:
+    skipped = [SkippedPath(p, s.value) for p, s in snap.coverage.reads.items()]
+    skipped += [SkippedPath(p, why) for p, why in snap.coverage.notes.items()]
+    return Coverage(
+        complete=snap.complete,
+        passes=snap.passes,
+        detectors_run=tuple(ran),
+        detectors_failed=tuple(failed),
+        skipped=tuple(sorted(_uniq(skipped), key=lambda s: (s.path, s.reason))),
+        unclassified=tuple(sorted(unclassified)),
+    )
+
+
+def build_inventory(found: Found, snap: Snapshot, ran: list[str], failed: list[str]) -> Inventory:
+    facts = group_facts(found.services)
+    facts = attach_units(facts, found.units)
+    attach_packages(facts, found.packages)
+    ids: dict[str, int] = {}
+    named: list[tuple[str, ServiceFacts]] = []
+    for sf in facts:
+        sid = service_id(sf)
+        if sid in ids:
+            ids[sid] += 1
+            sid = f"{sid}#{ids[sid]}"
+        else:
+            ids[sid] = 1
+        named.append((sid, sf))
+    deps = resolve_dependencies(named, found)
+    acc = Accounts(found)
+    changed = {c.path: c.status for c in found.config_changes}
+    services = [finish_service(sid, sf, snap, acc, found, changed) for sid, sf in named]
+    apps = group_apps(services, deps)
+    app_of = {sid: a.id for a in apps for sid in a.services}
+    services = sorted(
+        (Service(**{**s.__dict__, "app": app_of.get(s.id)}) for s in services), key=lambda s: s.id
+    )
+    host = Host(
+        hostname=found.host.hostname,
+        arch=found.host.arch,
+        os=found.host.os or OSInfo(),
+        evidence=tuple(found.host.hostname_evidence + found.host.arch_evidence),
+    )
+    findings = list(found.findings)
+    for err in snap.errors:
+        findings.append(Finding("error", "source-incomplete", err, None, None))
+    return Inventory(
+        schema_version=SCHEMA_VERSION,
+        tool_version=__version__,
+        source={k: str(v) for k, v in snap.describe().items()},
+        host=host,
+        packages=tuple(sorted(found.packages, key=lambda p: (p.manager, p.name, p.arch or ""))),
+        users=tuple(sorted(found.users, key=lambda u: (u.uid, u.name))),
+        groups=tuple(sorted(found.groups, key=lambda g: (g.gid, g.name))),
+        sudoers=tuple(sorted(found.sudoers, key=lambda r: (r.subject, r.rule))),
+        services=tuple(services),
+        units=tuple(sorted(found.units, key=lambda u: (u.system, u.name, u.path))),
+        cron_jobs=tuple(sorted(found.cron_jobs, key=lambda c: (c.path, c.line or 0, c.command))),
+        mounts=tuple(sorted(found.mounts, key=lambda m: (m.target, m.source))),
+        host_settings=tuple(sorted(found.host_settings, key=lambda h: (h.category, h.name, h.value or ""))),
+        config_changes=tuple(sorted(_uniq(found.config_changes), key=lambda c: c.path)),
+        dependencies=tuple(deps),
+        shared_paths=tuple(shared_paths(services)),
+        apps=tuple(apps),
+        findings=tuple(sorted(_uniq(findings), key=lambda f: (f.level, f.code, f.path or "", f.message))),
+        coverage=_coverage(snap, ran, failed, [s.id for s in services if not s.classified]),
+    )

@@ -1,0 +1,341 @@
+"""The inventory: typed, frozen facts about one server, each with its evidence.
+
+Everything later stages need (Dockerfiles, volumes, readiness rules, fleet
+diffs) is settled here: stable service ids, versions in three forms, file
+owners resolved through the server's own passwd, what changed from package
+defaults, sizes, secrets as fingerprints only, and the evidence behind each
+fact. `schema_version` changes whenever a field does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SCHEMA_VERSION = "1.0"
+
+
+# -- evidence ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Evidence:
+    """Why we say something. `kind` is one of:
+    config (a line of a config file), file (a file's existence or metadata),
+    symlink, package (a package database record), binary (an executable's header),
+    runtime (observed on a live host), default (the software's documented default),
+    unit (an init system's unit or script)."""
+
+    kind: str
+    path: str | None = None
+    line: int | None = None
+    excerpt: str | None = None  # never holds a secret: those lines are masked
+    detail: str | None = None
+    via: tuple[str, ...] = ()  # include chain that led to `path`, outermost first
+
+
+@dataclass(frozen=True)
+class Version:
+    raw: str  # as the package manager or binary says: 1:10.11.6-0+deb12u1
+    upstream: str  # 10.11.6
+    series: str  # what a base-image tag needs: 10.11
+
+
+# -- host -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OSInfo:
+    id: str | None = None
+    name: str | None = None
+    version_id: str | None = None
+    pretty_name: str | None = None
+    codename: str | None = None
+    id_like: tuple[str, ...] = ()
+    family: str | None = None  # debian, rhel, alpine, suse, arch
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Host:
+    hostname: str | None = None
+    arch: str | None = None
+    os: OSInfo = field(default_factory=OSInfo)
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Package:
+    manager: str  # dpkg, rpm, apk, none (found outside any package manager)
+    name: str
+    version: Version
+    arch: str | None = None
+    source: str | None = None
+    summary: str | None = None
+    modified_conffiles: tuple[str, ...] = ()  # conffiles whose md5 differs from the package's
+    missing_conffiles: tuple[str, ...] = ()
+    location: str | None = None  # for software outside a package manager: where it lives
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    uid: int
+    gid: int
+    home: str
+    shell: str
+    human: bool
+    groups: tuple[str, ...] = ()
+    locked: bool | None = None  # None: shadow not readable
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    gid: int
+    members: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class SudoRule:
+    subject: str  # user, %group or alias
+    rule: str
+    nopasswd: bool
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    value: str | None  # None when the value is a secret
+    secret: bool = False
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret's name and where it is; the value is never stored. `fingerprint` is
+    an HMAC keyed per installation, to tell that two places share one secret."""
+
+    key: str
+    path: str
+    line: int | None
+    kind: str  # password, token, key, private-key, credentials
+    fingerprint: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class InitUnit:
+    """One thing an init system starts: a systemd unit, a SysV script, a supervisord
+    program, an OpenRC service or a pm2 app."""
+
+    name: str
+    system: str  # systemd, sysv, supervisord, openrc, pm2
+    type: str  # service, socket, timer, target, program, script, app
+    path: str
+    enabled: bool | None  # None: cannot be told (static units, no install info)
+    state: str  # enabled, disabled, static, masked, indirect, unknown
+    description: str | None = None
+    exec_start: tuple[tuple[str, ...], ...] = ()
+    user: str | None = None
+    group: str | None = None
+    working_dir: str | None = None
+    environment: tuple[EnvVar, ...] = ()  # Environment= and the EnvironmentFile= contents
+    env_files: tuple[str, ...] = ()
+    secrets: tuple[Secret, ...] = ()
+    dropins: tuple[str, ...] = ()
+    wanted_by: tuple[str, ...] = ()
+    triggers: str | None = None  # a timer's or socket's service
+    schedule: tuple[str, ...] = ()  # timer OnCalendar / OnBootSec ...
+    listen: tuple[str, ...] = ()  # socket units' ListenStream= etc.
+    package: str | None = None
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class CronJob:
+    schedule: str  # five fields, @reboot, @daily, or a systemd OnCalendar
+    user: str
+    command: str
+    source: str  # crontab, cron.d, user-crontab, periodic, systemd-timer, anacron
+    path: str
+    line: int | None = None
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mount:
+    source: str
+    target: str
+    fstype: str
+    options: tuple[str, ...]
+    kind: str  # local, network, bind, swap, tmpfs, pseudo
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class HostSetting:
+    """Host coupling a container cannot carry by itself: a kernel module to load, a
+    sysctl, a hosts entry, a firewall rule set, the MAC (SELinux/AppArmor) state."""
+
+    category: str  # kernel-module, sysctl, hosts-entry, firewall, selinux, apparmor
+    name: str
+    value: str | None = None
+    evidence: tuple[Evidence, ...] = ()
+
+
+# -- services ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Port:
+    port: int | None
+    proto: str = "tcp"  # tcp, udp, unix
+    address: str | None = None  # bind address; None = all addresses
+    socket: str | None = None  # unix socket path
+    source: str = "configured"  # configured, default, observed
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A config file, data directory or log path, with its metadata resolved through
+    the server's own /etc/passwd and /etc/group (for COPY --chown and USER)."""
+
+    path: str
+    role: str  # config, data, logs, uploads, content, certs, socket, env
+    kind: str | None = None  # file, dir, missing
+    owner: str | None = None
+    group: str | None = None
+    mode: str | None = None  # octal, e.g. "0640"
+    size_bytes: int | None = None
+    package: str | None = None  # the package that owns it, when known
+    modified: bool | None = None  # differs from the package's conffile (None: not a conffile)
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class StartMethod:
+    system: str  # systemd, sysv, supervisord, openrc, pm2, cron, manual
+    name: str
+    enabled: bool | None
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dependency:
+    source: str  # service id
+    target: str | None  # service id on this host, None when external
+    host: str | None
+    port: int | None
+    socket: str | None = None
+    scheme: str | None = None  # postgresql, redis, http, jdbc:mysql, smtp ...
+    via: str | None = None  # the setting that says so: DATABASE_URL, proxy_pass ...
+    external: bool = False
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str  # stable, from content: nginx, postgresql:15/main, app:/srv/intranet
+    name: str
+    kind: str  # web-server app worker database cache broker search mail dns file-share
+    # scheduler remote-access logging monitoring other
+    software: str
+    version: Version | None = None
+    instance: str | None = None
+    plumbing: bool = False  # host plumbing (sshd, cron, syslog...): not part of an app
+    classified: bool = True  # False: something runs here that no detector recognised
+    enabled: bool | None = None
+    started_by: tuple[StartMethod, ...] = ()
+    user: str | None = None
+    group: str | None = None
+    command: tuple[str, ...] = ()
+    working_dir: str | None = None
+    ports: tuple[Port, ...] = ()
+    config_files: tuple[FileRef, ...] = ()
+    data_dirs: tuple[FileRef, ...] = ()
+    log_paths: tuple[FileRef, ...] = ()
+    content_paths: tuple[FileRef, ...] = ()  # document roots, aliases, app code
+    env: tuple[EnvVar, ...] = ()
+    env_files: tuple[str, ...] = ()
+    secrets: tuple[Secret, ...] = ()
+    packages: tuple[str, ...] = ()
+    runtime: str | None = None  # python3.11, node, java17, php8.2 ...
+    framework: str | None = None  # flask, django, express, spring-boot, wordpress ...
+    attributes: tuple[tuple[str, str], ...] = ()  # detector-specific extras, sorted
+    app: str | None = None
+    found_by: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class SharedPath:
+    """A directory one service writes and another reads: a shared volume to be."""
+
+    path: str
+    services: tuple[str, ...]
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class App:
+    """Services that depend on each other (host plumbing left out)."""
+
+    id: str
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    """A file an image must carry: a conffile changed from its package's version,
+    or a file under /etc that no package owns."""
+
+    path: str
+    status: str  # modified, unowned, missing
+    package: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # error, warning, info
+    code: str
+    message: str
+    detector: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class SkippedPath:
+    path: str
+    reason: str  # too-large, special-file, denied, unparsable, unsafe-member, unreadable ...
+
+
+@dataclass(frozen=True)
+class Coverage:
+    complete: bool
+    passes: int
+    detectors_run: tuple[str, ...]
+    detectors_failed: tuple[str, ...]
+    skipped: tuple[SkippedPath, ...] = ()
+    unclassified: tuple[str, ...] = ()  # service ids nobody recognised
+
+
+@dataclass(frozen=True)
+class Inventory:
+    schema_version: str
+    tool_version: str
+    source: dict[str, str]
+    host: Host
+    packages: tuple[Package, ...] = ()
+    users: tuple[User, ...] = ()
+    groups: tuple[Group, ...] = ()
+    sudoers: tuple[SudoRule, ...] = ()
+    services: tuple[Service, ...] = ()
+    units: tuple[InitUnit, ...] = ()
+    cron_jobs: tuple[CronJob, ...] = ()
+    mounts: tuple[Mount, ...] = ()
+    host_settings: tuple[HostSetting, ...] = ()
+    config_changes: tuple[ConfigChange, ...] = ()
+    dependencies: tuple[Dependency, ...] = ()
+    shared_paths: tuple[SharedPath, ...] = ()
+    apps: tuple[App, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    coverage: Coverage = field(default_factory=lambda: Coverage(True, 0, (), ()))

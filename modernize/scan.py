@@ -1,0 +1,89 @@
+"""Run every selected detector over a snapshot and build the inventory.
+
+The union of all detectors' declarations is fetched up front (one pass over a
+tarball). A detector that reads a file nobody fetched yet is stopped with
+NotYetRead; the scanner batches every such ask into one more pass and runs those
+detectors (and the ones that require them) again. Detectors are pure functions
+of the snapshot, so running one again is safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from modernize.detector import Detector, Registry
+from modernize.facts import Found
+from modernize.merge import build_inventory
+from modernize.model import Inventory
+from modernize.snapshot import NotYetRead, Snapshot, UndeclaredRead
+
+MAX_EXTRA_PASSES = 3
+
+
+@dataclass
+class ScanResult:
+    inventory: Inventory
+    found: Found
+    failed: list[str]
+
+
+def run_detectors(
+    snap: Snapshot,
+    registry: Registry,
+    *,
+    on_detector: Callable[[str], None] | None = None,
+) -> tuple[Found, list[str], list[str]]:
+    detectors = registry.ordered()
+    snap.prefetch([d for det in detectors for d in det.reads])
+    found = Found()
+    failed: list[str] = []
+    ran: list[str] = []
+    pending: list[Detector] = detectors
+    for extra in range(MAX_EXTRA_PASSES + 1):
+        if extra == MAX_EXTRA_PASSES:
+            snap.settle()  # last round: what is still missing reads as unreadable
+        asks: set[str] = set()
+        deferred: list[Detector] = []
+        waiting: set[str] = set()
+        for det in pending:
+            if waiting.intersection(det.requires):
+                deferred.append(det)
+                waiting.add(det.name)
+                continue
+            if on_detector is not None:
+                on_detector(det.name)
+            scratch = found.child(det.name)
+            try:
+                det.detect(snap, scratch)
+            except NotYetRead as more:
+                asks.update(more.paths)
+                deferred.append(det)
+                waiting.add(det.name)
+                continue
+            except UndeclaredRead:
+                raise  # a test-time contract violation, never swallowed
+            except Exception as exc:  # noqa: BLE001 - a failing detector becomes a finding
+                failed.append(det.name)
+                found.detector = det.name
+                found.finding("error", "detector-failed", f"detector {det.name} failed: {type(exc).__name__}: {exc}")
+                found.detector = ""
+                continue
+            found.commit(scratch)
+            ran.append(det.name)
+        if not deferred:
+            break
+        snap.fetch_more(asks)
+        pending = deferred
+    return found, sorted(set(ran)), sorted(failed)
+
+
+def scan(
+    snap: Snapshot,
+    registry: Registry,
+    *,
+    on_detector: Callable[[str], None] | None = None,
+) -> ScanResult:
+    found, ran, failed = run_detectors(snap, registry, on_detector=on_detector)
+    inventory = build_inventory(found, snap, ran, failed)
+    return ScanResult(inventory, found, failed)

@@ -1,0 +1,134 @@
+"""What a detector reads, declared as data.
+
+A declaration is a glob over server paths plus a read mode. Being data lets a
+tarball source fetch the union of all declarations in one sequential pass, lets
+a future SSH source turn them into one remote `find`/`tar`, and lets a scan
+compile them all into one regular expression instead of millions of fnmatch calls.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class ReadMode(enum.Enum):
+    WHOLE = "whole"  # the whole file, bounded by the size limit
+    HEAD = "head"  # the first `size` bytes (ELF headers, magic numbers)
+    TAIL = "tail"  # the last `size` bytes (a zip's central directory)
+    META = "meta"  # metadata only: existence, owner, size; nothing read
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """`pattern` is an absolute glob: `/etc/nginx/**`, `**/package.json`.
+
+    `size` is the byte count for HEAD/TAIL; `max_size` overrides the source's size
+    bound for WHOLE reads (e.g. an rpmdb.sqlite). `exclude` names directories never
+    to descend into for this declaration (e.g. `node_modules`).
+    """
+
+    pattern: str
+    mode: ReadMode = ReadMode.WHOLE
+    size: int = 0
+    max_size: int = 0
+    exclude: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.pattern.startswith("/") and not self.pattern.startswith("**"):
+            raise ValueError(f"declaration pattern must be absolute: {self.pattern!r}")
+
+    def describe(self) -> str:
+        extra = ""
+        if self.mode in (ReadMode.HEAD, ReadMode.TAIL):
+            extra = f" ({self.mode.value} {self.size} B)"
+        elif self.mode is ReadMode.META:
+            extra = " (metadata)"
+        if self.exclude:
+            extra += " (not in " + ", ".join(self.exclude) + ")"
+        return self.pattern + extra
+
+
+def whole(*patterns: str, max_size: int = 0, exclude: tuple[str, ...] = ()) -> tuple[Declaration, ...]:
+    return tuple(Declaration(p, ReadMode.WHOLE, max_size=max_size, exclude=exclude) for p in patterns)
+
+
+def head(size: int, *patterns: str) -> tuple[Declaration, ...]:
+    return tuple(Declaration(p, ReadMode.HEAD, size=size) for p in patterns)
+
+
+def tail(size: int, *patterns: str) -> tuple[Declaration, ...]:
+    return tuple(Declaration(p, ReadMode.TAIL, size=size) for p in patterns)
+
+
+def glob_to_regex(pattern: str) -> str:
+    """Translate a path glob to a regex over absolute paths. `**` spans directories."""
+    pat = pattern if pattern.startswith("/") else "/" + pattern
+    out: list[str] = []
+    i, n = 0, len(pat)
+    while i < n:
+        c = pat[i]
+        if pat.startswith("/**/", i):
+            out.append("(?:/.*)?/")
+            i += 4
+        elif pat.startswith("/**", i) and i + 3 == n:
+            out.append("(?:/.*)?")
+            i += 3
+        elif c == "*":
+            out.append("[^/]*")
+            i += 1
+        elif c == "?":
+            out.append("[^/]")
+            i += 1
+        elif c == "[":
+            j = pat.find("]", i + 2)
+            if j < 0:
+                out.append(re.escape(c))
+                i += 1
+                continue
+            body = pat[i + 1 : j]
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            out.append("[" + body.replace("\\", "\\\\") + "]")
+            i = j + 1
+        else:
+            out.append(re.escape(c))
+            i += 1
+    return "".join(out)
+
+
+def _one(decl: Declaration) -> str:
+    rx = glob_to_regex(decl.pattern)
+    if decl.exclude:
+        names = "|".join(re.escape(x) for x in decl.exclude)
+        rx = f"(?!.*/(?:{names})/)" + rx
+    return rx
+
+
+_PRIORITY = {ReadMode.WHOLE: 0, ReadMode.TAIL: 1, ReadMode.HEAD: 2, ReadMode.META: 3}
+
+
+class Matcher:
+    """All declarations compiled into one regex; `match(path)` gives the winning
+    declaration (WHOLE beats TAIL beats HEAD; a larger size bound wins)."""
+
+    def __init__(self, declarations: Iterable[Declaration]) -> None:
+        decls = sorted(
+            set(declarations), key=lambda d: (_PRIORITY[d.mode], -d.max_size, -d.size, d.pattern)
+        )
+        self.declarations = tuple(decls)
+        if decls:
+            alts = "|".join(f"(?P<d{i}>{_one(d)})" for i, d in enumerate(decls))
+            self._rx: re.Pattern[str] | None = re.compile(f"(?:{alts})\\Z", re.DOTALL)
+        else:
+            self._rx = None
+
+    def match(self, path: str) -> Declaration | None:
+        if self._rx is None:
+            return None
+        m = self._rx.match(path)
+        if m is None or m.lastgroup is None:
+            return None
+        return self.declarations[int(m.lastgroup[1:])]

@@ -1,0 +1,126 @@
+"""A snapshot held as an index of entries plus the file contents fetched so far.
+
+Shared by the tarball source (which fills it in sequential passes) and the
+in-memory test source (which is built from a dict).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from modernize.snapshot import paths as P
+from modernize.snapshot.base import DIR, FILE, FileInfo, NotYetRead, ReadFailed, ReadStatus, Snapshot
+from modernize.snapshot.declarations import Declaration, ReadMode
+
+
+class IndexedSnapshot(Snapshot):
+    def __init__(self, location: str, **kwargs: int) -> None:
+        super().__init__(location, **kwargs)
+        self.entries: dict[str, FileInfo] = {"/": FileInfo("/", DIR, mode=0o755)}
+        self._kids: dict[str, set[str]] = {"/": set()}
+        self._sorted: dict[str, list[str]] = {}
+        # canonical path -> (mode, bytes); WHOLE content serves HEAD and TAIL too
+        self.contents: dict[str, tuple[ReadMode, bytes]] = {}
+        self.unreadable: set[str] = set()
+        self.settled = False  # after the last pass: unfetched files read as unreadable
+
+    # -- building -------------------------------------------------------------------
+    def add(self, info: FileInfo) -> None:
+        path = info.path
+        if path == "/":
+            if info.kind == DIR:
+                self.entries["/"] = info
+            return
+        self._ensure_parent(P.parent(path))
+        old = self.entries.get(path)
+        self.entries[path] = info
+        if old is None:
+            self._kids[P.parent(path)].add(path.rsplit("/", 1)[1])
+            self._sorted.pop(P.parent(path), None)
+        if info.kind == DIR:
+            self._kids.setdefault(path, set())
+        elif old is not None and old.kind == DIR:
+            # a later member replaced a directory: drop what was below it
+            self._drop_below(path)
+        self.contents.pop(path, None)
+
+    def _ensure_parent(self, path: str) -> None:
+        ent = self.entries.get(path)
+        if ent is not None and ent.kind == DIR:
+            return
+        if ent is not None:
+            # a file where a directory must be: the later member wins, as tar would
+            self.entries.pop(path)
+        self._ensure_parent(P.parent(path))
+        self.entries[path] = FileInfo(path, DIR, mode=0o755)
+        self._kids.setdefault(path, set())
+        self._kids[P.parent(path)].add(path.rsplit("/", 1)[1])
+        self._sorted.pop(P.parent(path), None)
+
+    def _drop_below(self, path: str) -> None:
+        for name in self._kids.pop(path, set()):
+            child = P.join(path, name)
+            self.entries.pop(child, None)
+            self.contents.pop(child, None)
+            self._drop_below(child)
+
+    def put(self, cpath: str, mode: ReadMode, data: bytes) -> None:
+        have = self.contents.get(cpath)
+        if have is not None and have[0] is ReadMode.WHOLE:
+            return
+        self.contents[cpath] = (mode, data)
+
+    # -- primitives -----------------------------------------------------------------
+    def _entry(self, cpath: str) -> FileInfo | None:
+        return self.entries.get(cpath)
+
+    def _children(self, cpath: str) -> list[str]:
+        names = self._sorted.get(cpath)
+        if names is None:
+            names = sorted(self._kids.get(cpath, ()))
+            self._sorted[cpath] = names
+        return names
+
+    def _load(self, cpath: str, info: FileInfo, decl: Declaration | None) -> bytes:
+        source = info.hardlink_to or cpath
+        if source in self.unreadable:
+            raise ReadFailed(cpath, ReadStatus.UNREADABLE)
+        have = self.contents.get(source)
+        mode = decl.mode if decl else ReadMode.WHOLE
+        if have is None or (have[0] is not ReadMode.WHOLE and have[0] is not mode):
+            if self.settled:
+                raise ReadFailed(cpath, ReadStatus.UNREADABLE)
+            raise NotYetRead([source])
+        data = have[1]
+        if have[0] is ReadMode.WHOLE and decl is not None:
+            if mode is ReadMode.HEAD:
+                return data[: decl.size]
+            if mode is ReadMode.TAIL:
+                return data[-decl.size :] if decl.size else b""
+        return data
+
+    # -- batching --------------------------------------------------------------------
+    def missing_contents(self, paths: Iterable[str]) -> list[str]:
+        """Canonical paths of regular files among `paths` whose bytes are not fetched yet."""
+        out = []
+        for path in paths:
+            res = self.resolve(path)
+            if res.status is not ReadStatus.OK or res.info is None or res.info.kind != FILE:
+                continue
+            source = res.info.hardlink_to or res.path or path
+            if source in self.contents or source in self.unreadable:
+                continue
+            if res.info.size > self.max_file_size:
+                continue
+            out.append(source)
+        return out
+
+    def settle(self) -> None:
+        self.settled = True
+
+    def want(self, paths: Iterable[str]) -> None:
+        if self.settled:
+            return
+        missing = self.missing_contents(paths)
+        if missing:
+            raise NotYetRead(missing)
