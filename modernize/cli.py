@@ -165,6 +165,8 @@ def detectors_list(
 ) -> None:
     """List the installed detectors: name, tags, what they read, and where they come from."""
     reg = Registry.from_entry_points()
+    for err in reg.load_errors:
+        typer.echo(f"warning: {err}", err=True)
     rows = [
         {
             "name": r.name,
@@ -192,7 +194,9 @@ def schema_inventory() -> None:
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        # without standalone mode, click hands back typer.Exit's code instead of exiting
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
     except ModernizeError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT if isinstance(exc, UserError) else EXIT_INTERNAL)

@@ -50,6 +50,7 @@ class Registered:
 class Registry:
     def __init__(self, detectors: Iterable[Detector | type[Detector]] = (), *, origin: str = "builtin") -> None:
         self._items: dict[str, Registered] = {}
+        self.load_errors: list[str] = []  # plugins that could not be loaded
         for det in detectors:
             self.register(det, origin=origin)
 
@@ -82,6 +83,7 @@ class Registry:
             if word not in known:
                 raise UserError(f"no detector or tag named {word!r} (see `modernize detectors list`)")
         out = Registry()
+        out.load_errors = list(self.load_errors)
 
         def hits(r: Registered, words: list[str]) -> bool:
             return r.name in words or any(t in words for t in r.detector.tags)
@@ -130,14 +132,17 @@ class Registry:
                 continue
             try:
                 obj = ep.load()
-            except Exception as exc:
-                raise RegistryError(f"detector plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
+            except Exception as exc:  # noqa: BLE001 - one broken plugin must not stop a scan
+                reg.load_errors.append(f"detector plugin {ep.name!r} ({ep.value}) failed to load: {exc}")
+                continue
             origin = "builtin" if dist == BUILTIN_DIST else f"plugin:{dist or ep.value}"
             if not (isinstance(obj, Detector) or (isinstance(obj, type) and issubclass(obj, Detector))):
-                raise RegistryError(f"entry point {ep.name!r} ({ep.value}) is not a Detector")
+                reg.load_errors.append(f"entry point {ep.name!r} ({ep.value}) is not a Detector")
+                continue
             if obj.name != ep.name:
-                raise RegistryError(f"entry point {ep.name!r} names a detector called {obj.name!r}")
-            reg.register(obj, origin=origin)
+                reg.load_errors.append(f"entry point {ep.name!r} names a detector called {obj.name!r}")
+                continue
+            reg.register(obj, origin=origin)  # a duplicate name is refused (RegistryError)
         return reg
 
 

@@ -38,6 +38,8 @@ def run_detectors(
     snap.prefetch([d for det in detectors for d in det.reads])
     found = Found()
     failed: list[str] = []
+    for err in registry.load_errors:
+        found.finding("error", "detector-load-failed", err)
     ran: list[str] = []
     pending: list[Detector] = detectors
     for extra in range(MAX_EXTRA_PASSES + 1):
@@ -75,6 +77,8 @@ def run_detectors(
             break
         snap.fetch_more(asks)
         pending = deferred
+    if registry.load_errors:
+        failed.append("(plugin load)")
     return found, sorted(set(ran)), sorted(failed)
 
 

@@ -119,6 +119,7 @@ class Matcher:
             set(declarations), key=lambda d: (_PRIORITY[d.mode], -d.max_size, -d.size, d.pattern)
         )
         self.declarations = tuple(decls)
+        self._each = [re.compile(_one(d) + "\\Z", re.DOTALL) for d in decls]
         if decls:
             alts = "|".join(f"(?P<d{i}>{_one(d)})" for i, d in enumerate(decls))
             self._rx: re.Pattern[str] | None = re.compile(f"(?:{alts})\\Z", re.DOTALL)
@@ -132,3 +133,10 @@ class Matcher:
         if m is None or m.lastgroup is None:
             return None
         return self.declarations[int(m.lastgroup[1:])]
+
+    def partial(self, path: str) -> Declaration | None:
+        """The best HEAD or TAIL declaration for a path too large to read whole."""
+        for decl, rx in zip(self.declarations, self._each, strict=True):
+            if decl.mode in (ReadMode.HEAD, ReadMode.TAIL) and rx.match(path):
+                return decl
+        return None

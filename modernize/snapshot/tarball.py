@@ -69,14 +69,59 @@ class _Counting(io.RawIOBase):
         return n or 0
 
 
-def open_stream(path: str, on_bytes: Callable[[int], None] | None = None) -> tuple[BinaryIO, list[object]]:
+class _CarefulGzip(io.RawIOBase):
+    """gzip decoded block by block in this thread: slower than the threaded reader, but
+    on a truncated file it hands over every byte before the damage (the threaded
+    reader loses the whole block the damage is in)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        try:
+            from isal import isal_zlib as zlib_mod
+        except ImportError:  # pragma: no cover
+            zlib_mod = zlib  # type: ignore[assignment]
+        self._zlib = zlib_mod
+        self._raw = raw
+        self._d = zlib_mod.decompressobj(31)
+        self._out = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._out:
+            chunk = self._raw.read(1 << 20)
+            if not chunk:
+                if not self._d.eof:
+                    # truncated: hand over what decodes, then end; the tar layer reports
+                    # the archive as ending inside a member
+                    self._out = self._d.flush()
+                    if not self._out:
+                        return 0
+                    break
+                return 0
+            self._out = self._d.decompress(chunk)
+            while self._d.eof and self._d.unused_data:  # concatenated gzip members
+                rest = self._d.unused_data
+                self._d = self._zlib.decompressobj(31)
+                self._out += self._d.decompress(rest)
+        n = min(len(b), len(self._out))
+        b[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
+
+
+def open_stream(
+    path: str, on_bytes: Callable[[int], None] | None = None, *, careful: bool = False
+) -> tuple[BinaryIO, list[object]]:
     """A decompressed byte stream of the archive, plus what must be closed after."""
     kind = sniff(path)
     raw = open(path, "rb")  # noqa: SIM115 - closed by the caller through the returned list
     counted = io.BufferedReader(_Counting(raw, on_bytes), buffer_size=1 << 20)
     closers: list[object] = [counted, raw]
     stream: BinaryIO
-    if kind == "gzip":
+    if kind == "gzip" and careful:
+        stream = io.BufferedReader(_CarefulGzip(counted), buffer_size=4 << 20)  # type: ignore[assignment]
+    elif kind == "gzip":
         try:
             from isal import igzip_threaded
 
@@ -123,6 +168,7 @@ class TarballSnapshot(IndexedSnapshot):
         self._budget = speculative_budget
         self._indexed = False
         self.unsafe_members: list[str] = []
+        self._partial: Callable[[str], Declaration | None] | None = None
         self.bytes_kept = 0
 
     # -- passes ---------------------------------------------------------------------
@@ -130,6 +176,7 @@ class TarballSnapshot(IndexedSnapshot):
         decls = list(declarations)
         decls += [self._usrmerge_twin(d) for d in decls if any(d.pattern.startswith(p) for p in USRMERGE)]
         matcher = Matcher(decls)
+        self._partial = matcher.partial
         self._pass(matcher.match, build_index=True)
         self._check_hardlinks()
         # Second pass only for what a declaration covers through a symlink we could
@@ -162,7 +209,7 @@ class TarballSnapshot(IndexedSnapshot):
         self._pass(lambda p: Declaration(p) if p in wanted else None, build_index=False)
         self.unreadable.update(p for p in wanted if p not in self.contents)
 
-    def _pass(self, match: Callable[[str], Declaration | None], *, build_index: bool) -> None:
+    def _pass(self, match: Callable[[str], Declaration | None], *, build_index: bool, careful: bool = False) -> None:
         self.passes += 1
         done = [0]
 
@@ -172,7 +219,7 @@ class TarballSnapshot(IndexedSnapshot):
                 self._progress(done[0], self.total_bytes)
 
         try:
-            stream, closers = open_stream(self.file, tick)
+            stream, closers = open_stream(self.file, tick, careful=careful)
         except OSError as exc:
             raise SourceError(f"{self.file}: {exc.strerror or exc}") from exc
         reader = TarReader(stream)
@@ -180,7 +227,12 @@ class TarballSnapshot(IndexedSnapshot):
             for member in reader:
                 self._member(reader, member, match, build_index)
         except (TarFormatError, EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as exc:
-            if self.passes == 1 and reader.offset == 0:
+            if not careful and self.compression == "gzip" and isinstance(exc, EOFError | OSError | zlib.error):
+                # read it again block by block to keep everything before the damage
+                self.passes -= 1
+                self._pass(match, build_index=build_index, careful=True)
+                return
+            if build_index and reader.members_seen == 0:
                 raise CorruptArchiveError(f"{self.file}: not a readable tar archive ({exc})") from exc
             self.complete = False
             self.errors.append(
@@ -246,9 +298,12 @@ class TarballSnapshot(IndexedSnapshot):
         if decl.mode is ReadMode.META:
             return
         limit = decl.max_size or self.max_file_size
-        if decl.mode is ReadMode.WHOLE:
-            if m.logical_size > limit:
+        if decl.mode is ReadMode.WHOLE and m.logical_size > limit:
+            partial = self._partial(path) if self._partial else None
+            if partial is None:
                 return  # recorded as too large when someone reads it
+            decl = partial
+        if decl.mode is ReadMode.WHOLE:
             data = reader.read_data(m)
         elif decl.mode is ReadMode.HEAD:
             if m.sparse is not None and m.logical_size > limit:

@@ -141,6 +141,7 @@ class TarReader:
         self._on_read = on_read
         self.offset = 0  # decompressed bytes consumed so far
         self.last_name = ""
+        self.members_seen = 0
 
     # -- buffer ---------------------------------------------------------------
     def _more(self, want: int) -> bytes:
@@ -272,6 +273,7 @@ class TarReader:
             long_name = long_link = None
             pax = {}
             self.last_name = name
+            self.members_seen += 1
             # As tarfile does: only regular files and unknown types carry data.
             if size and (tflag in _DATA_TYPES or tflag not in _TYPES):
                 self._pending = self._padded(size)
