@@ -10,6 +10,7 @@ from modernize.detector import Detector
 from modernize.facts import Found
 from modernize.model import CronJob, Evidence, InitUnit
 from modernize.parsers.shell import split_command
+from modernize.secrets import redact_command
 from modernize.snapshot import Snapshot
 from modernize.snapshot.declarations import whole
 
@@ -112,7 +113,7 @@ class CronDetector(Detector):
         if text is None:
             return []
         return [
-            CronJob(sched, u or user or "root", cmd, source, path, no, (Evidence("config", path, no),))
+            CronJob(sched, u or user or "root", redact_command(cmd), source, path, no, (Evidence("config", path, no),))
             for no, sched, u, cmd in parse_crontab(text, system=system)
         ]
 

@@ -62,7 +62,9 @@ class OSDetector(Detector):
             "/etc/sysconfig/network",
             "/var/lib/dpkg/arch",
         ),
-        *head(64, "/bin/sh", "/usr/bin/sh", "/bin/busybox", "/bin/bash"),
+        # /bin/sh is a link (to dash on Debian, bash on RHEL, busybox on Alpine):
+        # declaring the usual targets lets a tarball pass fetch them whatever the order
+        *head(64, "/bin/sh", "/usr/bin/sh", "/bin/busybox", "/bin/bash", "/bin/dash", "/usr/bin/dash"),
     )
 
     def detect(self, snap: Snapshot, found: Found) -> None:

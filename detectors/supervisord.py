@@ -9,6 +9,7 @@ from modernize.detector import Detector
 from modernize.endpoints import classify_setting
 from modernize.facts import Found
 from modernize.model import EnvVar, Evidence, InitUnit, Secret
+from modernize.secrets import redact_argv
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
 from modernize.snapshot.declarations import whole
@@ -103,7 +104,7 @@ class SupervisordDetector(Detector):
                     path=path,
                     enabled=autostart,
                     state="enabled" if autostart else "disabled",
-                    exec_start=(tuple(shlex.split(command)),) if command else (),
+                    exec_start=(redact_argv(tuple(shlex.split(command))),) if command else (),
                     user=opts.get("user"),
                     working_dir=opts.get("directory"),
                     environment=tuple(env),

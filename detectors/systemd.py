@@ -16,6 +16,7 @@ from modernize.facts import Found
 from modernize.model import EnvVar, Evidence, InitUnit, Secret
 from modernize.parsers.shell import assignments
 from modernize.parsers.systemd import UnitFile, environment, expand, parse_into, split_exec
+from modernize.secrets import redact_argv
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
 from modernize.snapshot.declarations import whole
@@ -155,7 +156,7 @@ class SystemdDetector(Detector):
         kind = name.rpartition(".")[2]
         section = self._exec_section(name)
         ex = lambda v: expand(v, name)  # noqa: E731
-        exec_start = tuple(split_exec(ex(s.value)) for s in unit.values(section, "ExecStart"))
+        exec_start = tuple(redact_argv(split_exec(ex(s.value))) for s in unit.values(section, "ExecStart"))
         env: list[EnvVar] = []
         secrets: list[Secret] = []
         for s in unit.values(section, "Environment"):

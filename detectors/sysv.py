@@ -13,6 +13,7 @@ from modernize.detector import Detector
 from modernize.facts import Found
 from modernize.model import Evidence, InitUnit
 from modernize.parsers.shell import assignments, split_command
+from modernize.secrets import redact_argv
 from modernize.snapshot import Snapshot
 from modernize.snapshot.declarations import whole
 
@@ -95,7 +96,7 @@ class SysvDetector(Detector):
         daemon = values.get("DAEMON")
         if daemon and daemon.startswith("/"):
             args = values.get("DAEMON_ARGS") or values.get("DAEMON_OPTS") or ""
-            return ((daemon, *split_command(args)),)
+            return (redact_argv((daemon, *split_command(args))),)
         m = re.search(r"(?:--exec|--startas|daemon)\s+(/[^\s;\"']+)", text)
         return ((m.group(1),),) if m else ()
 
@@ -108,7 +109,7 @@ class SysvDetector(Detector):
         command = values.get("command")
         argv: tuple[tuple[str, ...], ...] = ()
         if command:
-            argv = ((command, *split_command(values.get("command_args", ""))),)
+            argv = (redact_argv((command, *split_command(values.get("command_args", "")))),)
         user = values.get("command_user", "").split(":")[0] or None
         ev = [Evidence("unit", path)] + [Evidence("symlink", lvl) for lvl in levels]
         return InitUnit(

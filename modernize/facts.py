@@ -45,6 +45,22 @@ class Endpoint:
 
 
 @dataclass
+class Listener:
+    """A socket a live host was seen listening on (from /.modernize/runtime/)."""
+
+    proto: str  # tcp, udp, unix
+    address: str | None
+    port: int | None
+    path: str | None  # unix socket
+    pid: int | None
+    exe: str | None
+    cmdline: tuple[str, ...]
+    user: str | None
+    unit: str | None = None
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass
 class ServiceFacts:
     software: str
     kind: str
@@ -103,6 +119,7 @@ Fact = (
     | Finding
     | OSInfo
     | ConfigChange
+    | Listener
 )
 
 
@@ -123,6 +140,7 @@ class Found:
         self.services: list[ServiceFacts] = []
         self.findings: list[Finding] = []
         self.config_changes: list[ConfigChange] = []
+        self.listeners: list[Listener] = []
         # path -> package, for conffiles and package-owned files under /etc
         self.owners: dict[str, str] = {}
         self.detector = ""
@@ -149,6 +167,8 @@ class Found:
                 self.mounts.append(fact)
             elif isinstance(fact, HostSetting):
                 self.host_settings.append(fact)
+            elif isinstance(fact, Listener):
+                self.listeners.append(fact)
             elif isinstance(fact, ConfigChange):
                 self.config_changes.append(fact)
             elif isinstance(fact, Finding):
@@ -187,6 +207,7 @@ class Found:
         "services",
         "findings",
         "config_changes",
+        "listeners",
     )
 
     def child(self, detector: str) -> Found:

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from modernize import __version__
-from modernize.facts import Endpoint, Found, ServiceFacts
+from modernize.facts import Endpoint, Found, Listener, ServiceFacts
 from modernize.model import (
     SCHEMA_VERSION,
     App,
@@ -209,6 +209,34 @@ def attach_units(services: list[ServiceFacts], units: list[InitUnit]) -> list[Se
     return services + extra
 
 
+# -- runtime observations ----------------------------------------------------------
+def attach_listeners(services: list[ServiceFacts], listeners: list[Listener]) -> list[ServiceFacts]:
+    """Observed listening sockets join the service whose unit or executable the
+    process has; a listener nobody claims becomes an unclassified service."""
+    extra: dict[str, ServiceFacts] = {}
+    for li in listeners:
+        port = Port(li.port, li.proto if li.proto != "unix" else "unix", li.address, li.path, "observed", li.evidence)
+        exe = li.exe or (li.cmdline[0] if li.cmdline else "")
+        owner = None
+        for sf in services:
+            units = set(sf.units) | {m.name for m in sf.started_by}
+            if (li.unit and li.unit in units) or (exe and (exe in sf.binaries or (sf.command[:1] == (exe,)))):
+                owner = sf
+                break
+        if owner is None:
+            key = li.unit or exe or f"pid {li.pid}"
+            owner = extra.get(key)
+            if owner is None:
+                owner = ServiceFacts(software=key.rsplit("/", 1)[-1], kind="other", name=key, found_by="merge")
+                owner.attributes["unclassified"] = "true"
+                owner.command = li.cmdline
+                owner.user = li.user
+                owner.evidence.extend(li.evidence)
+                extra[key] = owner
+        owner.ports.append(port)
+    return services + [extra[k] for k in sorted(extra)]
+
+
 # -- packages ---------------------------------------------------------------------
 def attach_packages(services: list[ServiceFacts], packages: list[Package]) -> None:
     index = {p.name: p for p in packages}
@@ -223,7 +251,8 @@ def attach_packages(services: list[ServiceFacts], packages: list[Package]) -> No
 # -- ids ---------------------------------------------------------------------------------
 def service_id(sf: ServiceFacts) -> str:
     if sf.attributes.get("unclassified"):
-        return "unit:" + (sf.name or sf.software)
+        name = sf.name or sf.software
+        return ("process:" if name.startswith("/") else "unit:") + name
     return sf.software + (":" + sf.instance if sf.instance else "")
 
 
@@ -445,7 +474,6 @@ def _coverage(snap: Snapshot, ran: list[str], failed: list[str], unclassified: l
     skipped += [SkippedPath(p, why) for p, why in snap.coverage.notes.items()]
     return Coverage(
         complete=snap.complete,
-        passes=snap.passes,
         detectors_run=tuple(ran),
         detectors_failed=tuple(failed),
         skipped=tuple(sorted(_uniq(skipped), key=lambda s: (s.path, s.reason))),
@@ -456,6 +484,7 @@ def _coverage(snap: Snapshot, ran: list[str], failed: list[str], unclassified: l
 def build_inventory(found: Found, snap: Snapshot, ran: list[str], failed: list[str]) -> Inventory:
     facts = group_facts(found.services)
     facts = attach_units(facts, found.units)
+    facts = attach_listeners(facts, found.listeners)
     attach_packages(facts, found.packages)
     ids: dict[str, int] = {}
     named: list[tuple[str, ServiceFacts]] = []
@@ -488,7 +517,7 @@ def build_inventory(found: Found, snap: Snapshot, ran: list[str], failed: list[s
     return Inventory(
         schema_version=SCHEMA_VERSION,
         tool_version=__version__,
-        source={k: str(v) for k, v in snap.describe().items()},
+        source={**{k: str(v) for k, v in snap.describe().items()}, "passes": str(snap.passes)},
         host=host,
         packages=tuple(sorted(found.packages, key=lambda p: (p.manager, p.name, p.arch or ""))),
         users=tuple(sorted(found.users, key=lambda u: (u.uid, u.name))),

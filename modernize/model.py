@@ -311,7 +311,6 @@ class SkippedPath:
 @dataclass(frozen=True)
 class Coverage:
     complete: bool
-    passes: int
     detectors_run: tuple[str, ...]
     detectors_failed: tuple[str, ...]
     skipped: tuple[SkippedPath, ...] = ()
@@ -338,4 +337,4 @@ class Inventory:
     shared_paths: tuple[SharedPath, ...] = ()
     apps: tuple[App, ...] = ()
     findings: tuple[Finding, ...] = ()
-    coverage: Coverage = field(default_factory=lambda: Coverage(True, 0, (), ()))
+    coverage: Coverage = field(default_factory=lambda: Coverage(True, (), ()))

@@ -110,3 +110,42 @@ def redact_url(url: str) -> str:
 
 def redact_line(line: str, value: str) -> str:
     return line.replace(value, MASK) if value else line
+
+
+_FLAG_SECRET = re.compile(
+    r"(?P<k>--?(?:password|passwd|pass|pwd|token|secret|api[-_]?key|auth[-_]?token|requirepass)(?:=|\s+))"
+    r"(?P<v>'[^']*'|\"[^\"]*\"|\S+)",
+    re.IGNORECASE,
+)
+_ENV_SECRET = re.compile(
+    r"(?P<k>\b[A-Za-z_]*(?:PASS|PASSWORD|PASSWD|SECRET|TOKEN|API_KEY)[A-Za-z_]*=)(?P<v>'[^']*'|\"[^\"]*\"|\S+)",
+    re.IGNORECASE,
+)
+_MYSQL_P = re.compile(r"(?P<k>(?:^|\s)-p)(?P<v>[^\s-]\S*)")
+_URL_PW = re.compile(r"(?P<k>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<v>[^@\s]+)(?=@)", re.IGNORECASE)
+
+
+def redact_command(command: str) -> str:
+    """A command line with the secrets it carries masked: `--password=x`, `-pX` of the
+    mysql tools, `PGPASSWORD=x`, URLs with passwords."""
+    out = _FLAG_SECRET.sub(lambda m: m.group("k") + MASK, command)
+    out = _ENV_SECRET.sub(lambda m: m.group("k") + MASK, out)
+    out = _URL_PW.sub(lambda m: m.group("k") + MASK, out)
+    if re.search(r"\b(?:mysql|mysqldump|mariadb|mariadb-dump|mysqladmin)\b", out):
+        out = _MYSQL_P.sub(lambda m: m.group("k") + MASK, out)
+    return out
+
+
+def redact_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
+    """The same for an argument vector; a secret in the next argument is masked too."""
+    out = list(argv)
+    mysql = bool(argv) and argv[0].rsplit("/", 1)[-1].startswith(("mysql", "mariadb"))
+    for i, arg in enumerate(out):
+        if i > 0 and re.fullmatch(r"--?(?:password|passwd|pass|token|secret|api[-_]?key|requirepass)", out[i - 1], re.I):
+            out[i] = MASK
+            continue
+        red = redact_command(arg)
+        if mysql and re.fullmatch(r"-p\S+", arg):
+            red = "-p" + MASK
+        out[i] = red
+    return tuple(out)

@@ -169,6 +169,7 @@ class TarballSnapshot(IndexedSnapshot):
         self._indexed = False
         self.unsafe_members: list[str] = []
         self._partial: Callable[[str], Declaration | None] | None = None
+        self._chase: dict[str, Declaration] = {}
         self.bytes_kept = 0
 
     # -- passes ---------------------------------------------------------------------
@@ -272,6 +273,11 @@ class TarballSnapshot(IndexedSnapshot):
             if m.type == "symlink":
                 info.linkname = m.linkname
                 info.size = len(m.linkname)
+                decl = match(path)
+                if decl is not None:
+                    # a declared link: keep its target too, should it come later
+                    base = "/" if m.linkname.startswith("/") else P.parent(path)
+                    self._chase[P.normalize(P.join(base, m.linkname))] = decl
             elif m.type == "hardlink":
                 target = P.member_to_path(m.linkname)
                 if target is None:
@@ -283,7 +289,7 @@ class TarballSnapshot(IndexedSnapshot):
             if m.type == "file" and build_index:
                 self.put(path, ReadMode.WHOLE, b"")
             return
-        decl = match(path)
+        decl = match(path) or self._chase.get(path)
         if decl is None:
             if (
                 build_index

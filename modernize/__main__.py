@@ -1,0 +1,3 @@
+from modernize.cli import main
+
+main()
