@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from modernize.snapshot import Snapshot
-from modernize.snapshot import paths as P
+from modernize.snapshot import paths as P  # noqa: N812 - the codebase's alias
 from modernize.snapshot.base import has_magic
 
 MAX_DEPTH = 30
@@ -155,6 +155,7 @@ class Effective:
     line: int
     via: tuple[str, ...]
     sections: tuple[tuple[str, tuple[str, ...]], ...]  # (lower-case name, args), outermost first
+    scope: tuple[int, ...] = ()  # indexes in ApacheConfig.sections of those sections
 
     @property
     def key(self) -> str:
@@ -219,7 +220,7 @@ def load(
     except ApacheSyntaxError as exc:
         cfg.errors.append((main, str(exc)))
         return cfg
-    _run(snap, cfg, nodes, (main,), ())
+    _run(snap, cfg, nodes, (main,), (), ())
     return cfg
 
 
@@ -238,7 +239,7 @@ def include_targets(snap: Snapshot, cfg: ApacheConfig, pattern: str) -> list[str
 
 
 def _files_below(snap: Snapshot, top: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for d, _dirs, files in snap.walk(top):
         out.extend(P.join(d, f) for f in files if snap.is_file(P.join(d, f)))
     return sorted(out)
@@ -250,6 +251,7 @@ def _run(
     nodes: list[Node],
     chain: tuple[str, ...],
     sections: tuple[tuple[str, tuple[str, ...]], ...],
+    scope: tuple[int, ...],
 ) -> None:
     for node in nodes:
         args = [cfg.expand(a) for a in node.args]
@@ -270,13 +272,12 @@ def _run(
                 neg = want.startswith("!")
                 if snap.exists(cfg.abspath(want.lstrip("!"))) == neg:
                     continue
-            eff = Effective(node.name, args, node.path, node.line, chain[:-1], sections)
+            inner, inner_scope = sections, scope
             if key not in ("ifmodule", "ifdefine", "iffile", "ifversion", "ifdirective", "ifsection"):
-                cfg.sections.append(eff)
+                cfg.sections.append(Effective(node.name, args, node.path, node.line, chain[:-1], sections, scope))
                 inner = (*sections, (key, tuple(args)))
-            else:
-                inner = sections
-            _run(snap, cfg, node.children, chain, inner)
+                inner_scope = (*scope, len(cfg.sections) - 1)
+            _run(snap, cfg, node.children, chain, inner, inner_scope)
             continue
         if key == "define" and args:
             cfg.defines[args[0]] = args[1] if len(args) > 1 else ""
@@ -289,9 +290,9 @@ def _run(
         if key == "loadmodule" and len(args) >= 2:
             cfg.modules[args[0]] = cfg.abspath(args[1])
         if key in ("include", "includeoptional") and args:
-            _include(snap, cfg, node, args[0], key == "includeoptional", chain, sections)
+            _include(snap, cfg, node, args[0], key == "includeoptional", chain, sections, scope)
             continue
-        cfg.directives.append(Effective(node.name, args, node.path, node.line, chain[:-1], sections))
+        cfg.directives.append(Effective(node.name, args, node.path, node.line, chain[:-1], sections, scope))
 
 
 def _include(
@@ -302,6 +303,7 @@ def _include(
     optional: bool,
     chain: tuple[str, ...],
     sections: tuple[tuple[str, tuple[str, ...]], ...],
+    scope: tuple[int, ...],
 ) -> None:
     targets = include_targets(snap, cfg, pattern)
     snap.want(targets)
@@ -320,4 +322,4 @@ def _include(
         except ApacheSyntaxError as exc:
             cfg.errors.append((target, str(exc)))
             continue
-        _run(snap, cfg, nodes, (*chain, target), sections)
+        _run(snap, cfg, nodes, (*chain, target), sections, scope)

@@ -357,3 +357,25 @@ def data_dirs_of_env(env: Iterable[object]) -> list[FileRef]:
         role = "uploads" if m.group("what").upper() in ("MEDIA", "UPLOAD", "UPLOADS", "ATTACHMENT", "ATTACHMENTS") else "data"
         out.append(FileRef(value.rstrip("/") or "/", role, evidence=tuple(getattr(e, "evidence", ()))[:1]))
     return out
+
+
+_VAR = re.compile(r"^\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))$")
+
+
+def expand_env(argv: Iterable[str], env: Iterable[object]) -> tuple[str, ...]:
+    """systemd's ExecStart variable rule: a word `$VAR` becomes the value split on blanks,
+    `${VAR}` one word. Secret values are unknown here and left as written."""
+    values: dict[str, str] = {}
+    for e in env:
+        name, value = getattr(e, "name", None), getattr(e, "value", None)
+        if name and value is not None and not getattr(e, "secret", False):
+            values[name] = value
+    out: list[str] = []
+    for a in argv:
+        m = _VAR.match(a)
+        if m and (m.group("braced") or m.group("bare")) in values:
+            v = values[m.group("braced") or m.group("bare")]
+            out.extend(v.split() if m.group("bare") else [v])
+        else:
+            out.append(a)
+    return tuple(out)

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from modernize.snapshot import Snapshot
-from modernize.snapshot import paths as P
+from modernize.snapshot import paths as P  # noqa: N812 - the codebase's alias
 from modernize.snapshot.base import has_magic
 
 MAX_INCLUDE_DEPTH = 20
@@ -143,7 +143,9 @@ class Config:
     def walk(self) -> Iterator[tuple[Directive, tuple[Directive, ...]]]:
         """Every directive with its enclosing blocks, outermost first."""
 
-        def rec(items: list[Directive], ctx: tuple[Directive, ...]) -> Iterator[tuple[Directive, tuple[Directive, ...]]]:
+        def rec(
+            items: list[Directive], ctx: tuple[Directive, ...]
+        ) -> Iterator[tuple[Directive, tuple[Directive, ...]]]:
             for d in items:
                 yield d, ctx
                 if d.block is not None:
@@ -178,7 +180,9 @@ def load(snap: Snapshot, main: str, prefix: str | None = None) -> Config | None:
     return cfg
 
 
-def _expand(snap: Snapshot, items: list[Directive], prefix: str, chain: tuple[str, ...], cfg: Config) -> list[Directive]:
+def _expand(
+    snap: Snapshot, items: list[Directive], prefix: str, chain: tuple[str, ...], cfg: Config
+) -> list[Directive]:
     # every include of this level first, so a fetching source gets them in one batch
     wanted: list[str] = []
     for d in _includes(items):

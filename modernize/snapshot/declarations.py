@@ -110,9 +110,47 @@ def _one(decl: Declaration) -> str:
 _PRIORITY = {ReadMode.WHOLE: 0, ReadMode.TAIL: 1, ReadMode.HEAD: 2, ReadMode.META: 3}
 
 
+def literal_prefix(pattern: str) -> str:
+    """The part of a pattern before its first wildcard (`/etc/nginx/` of `/etc/nginx/*.conf`)."""
+    m = re.search(r"[*?\[]", pattern)
+    return pattern if m is None else pattern[: m.start()]
+
+
+_WILD = re.compile(r"[*?\[]")
+
+
+def _literal_chunks(pattern: str) -> list[str]:
+    return [c for c in re.split(r"\*\*|[*?]|\[[^\]]*\]", pattern) if len(c) > 2]
+
+
+class _Group:
+    """Declarations sharing a first path component, compiled into one regex."""
+
+    def __init__(self, items: list[tuple[int, Declaration]]) -> None:
+        self.index = [i for i, _ in items]
+        self.rx = re.compile("|".join(f"(?P<d{k}>{_one(d)})" for k, (_, d) in enumerate(items)) + "\\Z", re.DOTALL)
+        self.prefixes = tuple(sorted({literal_prefix(_abs(d.pattern)) for _, d in items}))
+
+    def match(self, path: str) -> int | None:
+        m = self.rx.match(path)
+        if m is None or m.lastgroup is None:
+            return None
+        return self.index[int(m.lastgroup[1:])]
+
+
+def _abs(pattern: str) -> str:
+    return pattern if pattern.startswith("/") else "/" + pattern
+
+
 class Matcher:
-    """All declarations compiled into one regex; `match(path)` gives the winning
-    declaration (WHOLE beats TAIL beats HEAD; a larger size bound wins)."""
+    """All declarations compiled for one scan; `match(path)` gives the winning
+    declaration (WHOLE beats TAIL beats HEAD; a larger size bound wins).
+
+    Most members of a server tarball match nothing, so the work per path is kept
+    small: declarations are grouped by their first path component (one regex per
+    group, entered only past a C-level `startswith` over the group's literal
+    prefixes); patterns that may match anywhere (`**/webapps/*.war`) are entered
+    only when the path holds one of their literal pieces."""
 
     def __init__(self, declarations: Iterable[Declaration]) -> None:
         decls = sorted(
@@ -120,19 +158,36 @@ class Matcher:
         )
         self.declarations = tuple(decls)
         self._each = [re.compile(_one(d) + "\\Z", re.DOTALL) for d in decls]
-        if decls:
-            alts = "|".join(f"(?P<d{i}>{_one(d)})" for i, d in enumerate(decls))
-            self._rx: re.Pattern[str] | None = re.compile(f"(?:{alts})\\Z", re.DOTALL)
+        by_top: dict[str, list[tuple[int, Declaration]]] = {}
+        anywhere: list[tuple[int, Declaration]] = []
+        for i, d in enumerate(decls):
+            pat = _abs(d.pattern)
+            top = pat.split("/")[1]
+            if top and not _WILD.search(top):
+                by_top.setdefault(top, []).append((i, d))
+            else:
+                anywhere.append((i, d))
+        self._groups = {top: _Group(items) for top, items in by_top.items()}
+        self._anywhere = _Group(anywhere) if anywhere else None
+        chunks = [_literal_chunks(_abs(d.pattern)) for _, d in anywhere]
+        if anywhere and all(chunks):
+            self._pieces: re.Pattern[str] | None = re.compile(
+                "|".join(re.escape(max(c, key=len)) for c in chunks)
+            )
         else:
-            self._rx = None
+            self._pieces = None  # some anywhere-pattern has no literal piece: always try
 
     def match(self, path: str) -> Declaration | None:
-        if self._rx is None:
-            return None
-        m = self._rx.match(path)
-        if m is None or m.lastgroup is None:
-            return None
-        return self.declarations[int(m.lastgroup[1:])]
+        end = path.find("/", 1)
+        group = self._groups.get(path[1:end] if end > 0 else path[1:])
+        best: int | None = None
+        if group is not None and path.startswith(group.prefixes):
+            best = group.match(path)
+        if self._anywhere is not None and (self._pieces is None or self._pieces.search(path)):
+            other = self._anywhere.match(path)
+            if other is not None and (best is None or other < best):
+                best = other
+        return None if best is None else self.declarations[best]
 
     def partial(self, path: str) -> Declaration | None:
         """The best HEAD or TAIL declaration for a path too large to read whole."""

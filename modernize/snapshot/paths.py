@@ -6,8 +6,6 @@ Every path a detector sees is absolute and relative to the server's root:
 
 from __future__ import annotations
 
-import posixpath
-
 # Pseudo filesystems of a live Linux host: never read, even when a tarball holds them.
 PSEUDO_ROOTS = ("/proc", "/sys", "/dev")
 
@@ -35,11 +33,15 @@ def join(base: str, name: str) -> str:
 
 
 def parent(path: str) -> str:
-    return posixpath.dirname(path) or "/"
+    head = path[: path.rfind("/")]
+    return head or "/"
+
+
+_PSEUDO_PREFIXES = tuple(r + "/" for r in PSEUDO_ROOTS)
 
 
 def is_pseudo(path: str) -> bool:
-    return any(path == root or path.startswith(root + "/") for root in PSEUDO_ROOTS)
+    return path.startswith(_PSEUDO_PREFIXES) or path in PSEUDO_ROOTS
 
 
 def member_to_path(name: str) -> str | None:
@@ -48,6 +50,10 @@ def member_to_path(name: str) -> str | None:
     Returns None for names that try to climb out with `..`: such a member is
     reported as unsafe and never placed anywhere.
     """
+    if name.startswith("./"):
+        name = name[2:]
+    if ".." not in name and "//" not in name and "/./" not in name and not name.endswith("/."):
+        return "/" + name.strip("/")  # the common case, without splitting
     parts: list[str] = []
     for part in name.split("/"):
         if part in ("", "."):

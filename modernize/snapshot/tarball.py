@@ -184,7 +184,9 @@ class TarballSnapshot(IndexedSnapshot):
         # not foresee (e.g. an unusual link to another disk's tree).
         needed: set[str] = set()
         for decl in declarations:
-            if decl.mode is ReadMode.META:
+            # `**/x` patterns never follow symlinked directories (as glob does), so
+            # the in-stream match already saw every member they cover
+            if decl.mode is ReadMode.META or decl.pattern.startswith(("**", "/**")):
                 continue
             hits = self.glob(decl.pattern) if any(c in decl.pattern for c in "*?[") else [decl.pattern]
             for hit in self.missing_contents(h for h in hits if not self._excluded(h, decl)):
