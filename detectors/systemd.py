@@ -70,6 +70,8 @@ class SystemdDetector(Detector):
                 dtext = snap.text(dropin)
                 if dtext is not None:
                     parse_into(unit, dtext, dropin)
+            if not (path.startswith("/etc/") or name in wanted or unit.has_install()):
+                continue  # a static vendor unit nothing pulls in: the OS's own internals
             units.append((name, unit, path))
         env_files = sorted(
             {

@@ -38,11 +38,21 @@ def upstream_of(raw: str, manager: str = "dpkg") -> str:
     return v
 
 
+def _software_key(name: str) -> str:
+    """`postgresql-15`, `postgresql-server`, `postgresql15-server` -> `postgresql`."""
+    key, prev = name, ""
+    while key != prev:
+        prev = key
+        key = re.sub(r"-(server|core|common|client|headless|jre|jdk)$", "", key)
+        key = re.sub(r"-?\d+(\.\d+)*$", "", key)
+    return key
+
+
 def series_of(upstream: str, software: str = "") -> str:
     nums = re.findall(r"\d+", upstream.split("+")[0].split("~")[0])
     if not nums:
         return upstream
-    parts = _SERIES_PARTS.get(software, 2)
+    parts = _SERIES_PARTS.get(software, _SERIES_PARTS.get(_software_key(software), 2))
     return ".".join(nums[:parts])
 
 
