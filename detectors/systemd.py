@@ -31,7 +31,7 @@ TYPES = (".service", ".socket", ".timer")
 
 
 def template_of(name: str) -> str | None:
-    stem, dot, suffix = name.rpartition(".")
+    stem, _, suffix = name.rpartition(".")
     prefix, at, instance = stem.partition("@")
     return f"{prefix}@.{suffix}" if at and instance else None
 
@@ -54,9 +54,17 @@ class SystemdDetector(Detector):
             if not name.endswith(TYPES) or "@." in name:
                 continue  # a template is not runnable until instantiated
             if name in masked:
-                found.add(InitUnit(name, "systemd", name.rpartition(".")[2], f"/etc/systemd/system/{name}",
-                                   False, "masked", evidence=(Evidence("symlink", f"/etc/systemd/system/{name}",
-                                                                         detail="masked (-> /dev/null)"),)))
+                found.add(
+                    InitUnit(
+                        name,
+                        "systemd",
+                        name.rpartition(".")[2],
+                        f"/etc/systemd/system/{name}",
+                        False,
+                        "masked",
+                        evidence=(Evidence("symlink", f"/etc/systemd/system/{name}", detail="masked (-> /dev/null)"),),
+                    )
+                )
                 continue
             path = files.get(name) or (files.get(template_of(name) or "") if template_of(name) else None)
             if path is None:
@@ -157,7 +165,10 @@ class SystemdDetector(Detector):
     ) -> InitUnit:
         kind = name.rpartition(".")[2]
         section = self._exec_section(name)
-        ex = lambda v: expand(v, name)  # noqa: E731
+
+        def ex(value: str) -> str:
+            return expand(value, name)
+
         exec_start = tuple(redact_argv(split_exec(ex(s.value))) for s in unit.values(section, "ExecStart"))
         env: list[EnvVar] = []
         secrets: list[Secret] = []
@@ -181,15 +192,20 @@ class SystemdDetector(Detector):
                 if sec:
                     secrets.append(sec)
         if wanted:
-            state, enabled = ("enabled", True) if any(link.startswith("/etc/") for _, link in wanted) else (
-                "static",
-                True,
+            state, enabled = (
+                ("enabled", True)
+                if any(link.startswith("/etc/") for _, link in wanted)
+                else (
+                    "static",
+                    True,
+                )
             )
         elif not unit.has_install():
             state, enabled = "static", None
         else:
             state, enabled = "disabled", False
-        ev = [Evidence("unit", path, unit.get(section, "ExecStart").line if unit.get(section, "ExecStart") else None)]
+        start = unit.get(section, "ExecStart")
+        ev = [Evidence("unit", path, start.line if start else None)]
         for _target, link in wanted or []:
             ev.append(Evidence("symlink", link, detail=f"enabled: {link} -> {snap.readlink(link)}"))
         for dropin in unit.sources[1:]:
@@ -203,7 +219,9 @@ class SystemdDetector(Detector):
             for s in unit.values("Timer", k)
         )
         listen = tuple(
-            s.value for k in ("ListenStream", "ListenDatagram", "ListenSequentialPacket") for s in unit.values("Socket", k)
+            s.value
+            for k in ("ListenStream", "ListenDatagram", "ListenSequentialPacket")
+            for s in unit.values("Socket", k)
         )
         wd = unit.value(section, "WorkingDirectory")
         return InitUnit(

@@ -209,7 +209,7 @@ def main() -> None:
         typer.echo("interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # click usage errors and the like
-        import click
+        import click  # type: ignore[import-not-found,unused-ignore]
 
         if isinstance(exc, click.ClickException):
             exc.show()

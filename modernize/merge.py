@@ -36,7 +36,6 @@ from modernize.model import (
     StartMethod,
 )
 from modernize.snapshot import Snapshot
-from modernize.snapshot import paths as P
 from modernize.versions import reseries
 
 KIND_ORDER = (
@@ -150,10 +149,7 @@ def _matches(sf: ServiceFacts, unit: InitUnit) -> bool:
     bins = set(sf.binaries)
     if not bins:
         return False
-    for b in _unit_binaries(unit):
-        if b in bins:
-            return True
-    return False
+    return any(b in bins for b in _unit_binaries(unit))
 
 
 def attach_units(services: list[ServiceFacts], units: list[InitUnit]) -> list[ServiceFacts]:
@@ -373,9 +369,7 @@ class Accounts:
         self.groups = {g.gid: g.name for g in found.groups}
 
 
-def _ref(
-    ref: FileRef, snap: Snapshot, acc: Accounts, found: Found, changed: dict[str, str], *, size: bool
-) -> FileRef:
+def _ref(ref: FileRef, snap: Snapshot, acc: Accounts, found: Found, changed: dict[str, str], *, size: bool) -> FileRef:
     info = snap.stat(ref.path)
     if info is None:
         kind = "missing"
@@ -425,13 +419,17 @@ def _ports(ports: list[Port]) -> tuple[Port, ...]:
             # a configured or observed fact outranks a documented default
             rank = {"observed": 0, "configured": 1, "default": 2}
             best = p if rank.get(p.source, 3) < rank.get(old.source, 3) else old
-            merged[key] = Port(p.port, p.proto, p.address, p.socket, best.source, tuple(_uniq(old.evidence + p.evidence)))
+            merged[key] = Port(
+                p.port, p.proto, p.address, p.socket, best.source, tuple(_uniq(old.evidence + p.evidence))
+            )
         else:
             merged[key] = p
     return tuple(merged[k] for k in sorted(merged, key=lambda k: (str(k[0]), k[1], str(k[2]), str(k[3]))))
 
 
-def finish_service(sid: str, sf: ServiceFacts, snap: Snapshot, acc: Accounts, found: Found, changed: dict[str, str]) -> Service:
+def finish_service(
+    sid: str, sf: ServiceFacts, snap: Snapshot, acc: Accounts, found: Found, changed: dict[str, str]
+) -> Service:
     enabled = sf.enabled
     if sf.started_by:
         states = [m.enabled for m in sf.started_by]
@@ -502,9 +500,7 @@ def build_inventory(found: Found, snap: Snapshot, ran: list[str], failed: list[s
     services = [finish_service(sid, sf, snap, acc, found, changed) for sid, sf in named]
     apps = group_apps(services, deps)
     app_of = {sid: a.id for a in apps for sid in a.services}
-    services = sorted(
-        (Service(**{**s.__dict__, "app": app_of.get(s.id)}) for s in services), key=lambda s: s.id
-    )
+    services = sorted((Service(**{**s.__dict__, "app": app_of.get(s.id)}) for s in services), key=lambda s: s.id)
     host = Host(
         hostname=found.host.hostname,
         arch=found.host.arch,

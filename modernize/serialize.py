@@ -40,10 +40,9 @@ def from_data(cls: type[T], data: Any) -> T:
 def _load(tp: Any, data: Any) -> Any:
     origin = get_origin(tp)
     if origin in (Union, types.UnionType):
-        args = [a for a in get_args(tp) if a is not type(None)]
         if data is None:
             return None
-        return _load(args[0], data)
+        return _load(next(a for a in get_args(tp) if a is not type(None)), data)
     if origin is tuple:
         args = get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
@@ -52,7 +51,7 @@ def _load(tp: Any, data: Any) -> Any:
     if origin is dict:
         _k, v = get_args(tp)
         return {k: _load(v, x) for k, x in data.items()}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         hints = get_type_hints(tp)
         kwargs = {f.name: _load(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.name in data}
         return tp(**kwargs)
@@ -70,7 +69,12 @@ def load_inventory(text: str) -> Inventory:
 
 
 # -- schema ---------------------------------------------------------------------------
-_PRIMS: dict[Any, dict[str, str]] = {str: {"type": "string"}, int: {"type": "integer"}, float: {"type": "number"}, bool: {"type": "boolean"}}
+_PRIMS: dict[Any, dict[str, str]] = {
+    str: {"type": "string"},
+    int: {"type": "integer"},
+    float: {"type": "number"},
+    bool: {"type": "boolean"},
+}
 
 
 def _schema_of(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
@@ -83,10 +87,15 @@ def _schema_of(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
         args = get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
             return {"type": "array", "items": _schema_of(args[0], defs)}
-        return {"type": "array", "prefixItems": [_schema_of(a, defs) for a in args], "minItems": len(args), "maxItems": len(args)}
+        return {
+            "type": "array",
+            "prefixItems": [_schema_of(a, defs) for a in args],
+            "minItems": len(args),
+            "maxItems": len(args),
+        }
     if origin is dict:
         return {"type": "object", "additionalProperties": _schema_of(get_args(tp)[1], defs)}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         name = tp.__name__
         if name not in defs:
             defs[name] = {}  # placeholder against recursion

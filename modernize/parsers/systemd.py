@@ -144,7 +144,7 @@ def environment(value: str) -> list[tuple[str, str]]:
 
 def expand(value: str, name: str) -> str:
     """The specifiers a unit's commands commonly use (%i, %I, %n, %N, %p, %P, %%)."""
-    stem, _, suffix = name.rpartition(".")
+    stem = name.rpartition(".")[0]
     prefix, at, instance = stem.partition("@")
     table = {
         "%%": "\0",

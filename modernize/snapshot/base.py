@@ -92,7 +92,7 @@ class ReadFailed(Exception):
         self.status = status
 
 
-class NotYetRead(BaseException):  # noqa: N818 - a control-flow signal, not an error
+class NotYetRead(BaseException):
     """The source has not fetched these files yet; the scanner fetches them in one
     batched pass and calls the detector again. BaseException so that a detector's
     own `except Exception` cannot swallow it."""

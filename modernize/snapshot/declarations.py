@@ -153,9 +153,7 @@ class Matcher:
     only when the path holds one of their literal pieces."""
 
     def __init__(self, declarations: Iterable[Declaration]) -> None:
-        decls = sorted(
-            set(declarations), key=lambda d: (_PRIORITY[d.mode], -d.max_size, -d.size, d.pattern)
-        )
+        decls = sorted(set(declarations), key=lambda d: (_PRIORITY[d.mode], -d.max_size, -d.size, d.pattern))
         self.declarations = tuple(decls)
         self._each = [re.compile(_one(d) + "\\Z", re.DOTALL) for d in decls]
         by_top: dict[str, list[tuple[int, Declaration]]] = {}
@@ -171,9 +169,7 @@ class Matcher:
         self._anywhere = _Group(anywhere) if anywhere else None
         chunks = [_literal_chunks(_abs(d.pattern)) for _, d in anywhere]
         if anywhere and all(chunks):
-            self._pieces: re.Pattern[str] | None = re.compile(
-                "|".join(re.escape(max(c, key=len)) for c in chunks)
-            )
+            self._pieces: re.Pattern[str] | None = re.compile("|".join(re.escape(max(c, key=len)) for c in chunks))
         else:
             self._pieces = None  # some anywhere-pattern has no literal piece: always try
 

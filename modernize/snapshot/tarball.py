@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bz2
 import io
+import types
 import lzma
 import os
 import zlib
@@ -75,10 +76,11 @@ class _CarefulGzip(io.RawIOBase):
     reader loses the whole block the damage is in)."""
 
     def __init__(self, raw: BinaryIO) -> None:
+        zlib_mod: types.ModuleType
         try:
             from isal import isal_zlib as zlib_mod
         except ImportError:  # pragma: no cover
-            zlib_mod = zlib  # type: ignore[assignment]
+            zlib_mod = zlib
         self._zlib = zlib_mod
         self._raw = raw
         self._d = zlib_mod.decompressobj(31)
@@ -125,7 +127,7 @@ def open_stream(
         try:
             from isal import igzip_threaded
 
-            stream = igzip_threaded.open(counted, "rb", threads=1, block_size=4 << 20)  # type: ignore[assignment]
+            stream = igzip_threaded.open(counted, "rb", threads=1, block_size=4 << 20)  # type: ignore[no-untyped-call]
         except ImportError:  # pragma: no cover - isal is a dependency; stdlib fallback
             import gzip
 
@@ -287,7 +289,7 @@ class TarballSnapshot(IndexedSnapshot):
                     return
                 info.hardlink_to = target
             self.add(info)
-        if m.type != "file" or not m.size and m.sparse is None:
+        if m.type != "file" or (not m.size and m.sparse is None):
             if m.type == "file" and build_index:
                 self.put(path, ReadMode.WHOLE, b"")
             return
