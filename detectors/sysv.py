@@ -22,12 +22,34 @@ _RC = re.compile(r"^([SK])(\d\d)(.+)$")
 SKIP = {"README", "skeleton", "rc", "rcS", "functions", "halt", "reboot", "single", "killprocs", ".depend.boot"}
 
 
+_DEFAULT_ASSIGN = re.compile(r"^\s*:\s*\$\{(\w+):?=(.*)\}\s*$")
+_EXPAND = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)")
+
+
+def _openrc_user(text: str, values: dict[str, str]) -> str | None:
+    """`command_user="redis:redis"`, or the idiom `: ${command_user:="${REDIS_USER:-redis}"}`,
+    expanded with the service's /etc/conf.d values."""
+    raw = values.get("command_user")
+    if raw is None:
+        for line in text.splitlines():
+            m = _DEFAULT_ASSIGN.match(line)
+            if m and m.group(1) == "command_user":
+                raw = m.group(2).strip().strip("\"'")
+    if not raw:
+        return None
+    expanded = _EXPAND.sub(lambda m: values.get(m.group(1) or m.group(3), m.group(2) or ""), raw)
+    return expanded.split(":")[0] or None
+
+
 class SysvDetector(Detector):
     name = "sysv"
     tags = ("host", "init")
     requires = ("systemd",)
-    reads = (*whole("/etc/init.d/*", "/etc/rc.d/init.d/*"), *whole("/etc/rc?.d/*", "/etc/rc.d/rc?.d/*"),
-             *whole("/etc/runlevels/*/*", "/etc/conf.d/*"))
+    reads = (
+        *whole("/etc/init.d/*", "/etc/rc.d/init.d/*"),
+        *whole("/etc/rc?.d/*", "/etc/rc.d/rc?.d/*"),
+        *whole("/etc/runlevels/*/*", "/etc/conf.d/*"),
+    )
 
     def detect(self, snap: Snapshot, found: Found) -> None:
         native = {u.name for u in found.units if u.system == "systemd"}
@@ -110,7 +132,7 @@ class SysvDetector(Detector):
         argv: tuple[tuple[str, ...], ...] = ()
         if command:
             argv = (redact_argv((command, *split_command(values.get("command_args", "")))),)
-        user = values.get("command_user", "").split(":")[0] or None
+        user = _openrc_user(text, values)
         ev = [Evidence("unit", path)] + [Evidence("symlink", lvl) for lvl in levels]
         return InitUnit(
             name=name,

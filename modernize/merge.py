@@ -144,12 +144,12 @@ def _unit_binaries(unit: InitUnit) -> list[str]:
 
 
 def _matches(sf: ServiceFacts, unit: InitUnit) -> bool:
-    if unit.name in sf.units:
-        return True
+    """A detector that names its units is taken at its word; matching by executable is
+    the fallback (with several instances, one binary would claim every instance's unit)."""
+    if sf.units:
+        return unit.name in sf.units
     bins = set(sf.binaries)
-    if not bins:
-        return False
-    return any(b in bins for b in _unit_binaries(unit))
+    return bool(bins) and any(b in bins for b in _unit_binaries(unit))
 
 
 def attach_units(services: list[ServiceFacts], units: list[InitUnit]) -> list[ServiceFacts]:
@@ -430,10 +430,11 @@ def _ports(ports: list[Port]) -> tuple[Port, ...]:
 def finish_service(
     sid: str, sf: ServiceFacts, snap: Snapshot, acc: Accounts, found: Found, changed: dict[str, str]
 ) -> Service:
+    # what the detector knows (a cluster's start.conf, a pm2 dump) outranks the units
     enabled = sf.enabled
-    if sf.started_by:
+    if enabled is None and sf.started_by:
         states = [m.enabled for m in sf.started_by]
-        enabled = True if any(states) else (False if all(s is False for s in states) else enabled)
+        enabled = True if any(states) else (False if all(s is False for s in states) else None)
     return Service(
         id=sid,
         name=sf.name or sf.software,

@@ -64,7 +64,9 @@ def check_services(inv: Inventory, specs: list[dict[str, Any]]) -> list[str]:
         if "kind" in spec and svc.kind != spec["kind"]:
             problems.append(f"{where}: kind {svc.kind!r}, expected {spec['kind']!r}")
         if "version" in spec and (svc.version is None or svc.version.upstream != str(spec["version"])):
-            problems.append(f"{where}: version {svc.version.upstream if svc.version else None!r}, expected {spec['version']!r}")
+            problems.append(
+                f"{where}: version {svc.version.upstream if svc.version else None!r}, expected {spec['version']!r}"
+            )
         if "enabled" in spec and svc.enabled is not spec["enabled"]:
             problems.append(f"{where}: enabled {svc.enabled!r}, expected {spec['enabled']!r}")
         if "user" in spec and svc.user != spec["user"]:
@@ -73,9 +75,14 @@ def check_services(inv: Inventory, specs: list[dict[str, Any]]) -> list[str]:
             want, have = _want_ports(spec["ports"]), _port_set(svc)
             if want != have:
                 problems.append(f"{where}: ports {sorted(map(str, have))}, expected {sorted(map(str, want))}")
-        for key, attr in (("config_files", "config_files"), ("data_dirs", "data_dirs"), ("log_paths", "log_paths")):
+        # a document root written down as a data dir is content the image must carry or mount
+        for key, attrs in (
+            ("config_files", ("config_files",)),
+            ("data_dirs", ("data_dirs", "content_paths")),
+            ("log_paths", ("log_paths",)),
+        ):
             if key in spec:
-                have_paths = {r.path for r in getattr(svc, attr)}
+                have_paths = {r.path for attr in attrs for r in getattr(svc, attr)}
                 missing = sorted(set(spec[key]) - have_paths)
                 if missing:
                     problems.append(f"{where}: {key} lacks {missing}")
@@ -113,6 +120,16 @@ def check(inv: Inventory, exp: dict[str, Any]) -> list[str]:
     problems += check_services(inv, exp.get("services") or [])
     soft = {s.id: s.software for s in inv.services}
     for dep in exp.get("dependencies") or []:
+        if dep.get("resolved") is False:
+            # a local endpoint nothing on this host listens on: `to` is host:port
+            host, _, port = str(dep["to"]).rpartition(":")
+            ok = any(
+                soft.get(d.source) == canon(dep["from"]) and d.target is None and d.host == host and str(d.port) == port
+                for d in inv.dependencies
+            )
+            if not ok:
+                problems.append(f"unresolved dependency {dep} not found")
+            continue
         ok = any(
             soft.get(d.source) == canon(dep["from"])
             and d.target is not None
