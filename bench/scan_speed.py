@@ -121,7 +121,12 @@ def main() -> int:
         ("GNU tar -tzf", t_tar, "", ""),
         ("bare zlib inflate", t_zlib, "", ""),
         ("bare ISA-L inflate (floor)", t_isal, "", ""),
-        ("modernize scan .tar.gz", t_gz, f"{rss_gz:.0f} MB", f"{t_gz / t_isal:.2f}x ISA-L, {t_gz / t_tar:.2f}x tar -t, {p_gz} pass(es)"),
+        (
+            "modernize scan .tar.gz",
+            t_gz,
+            f"{rss_gz:.0f} MB",
+            f"{t_gz / t_isal:.2f}x ISA-L, {t_gz / t_tar:.2f}x tar -t, {p_gz} pass(es)",
+        ),
     ]
     if t_gz > 1.2 * t_isal:
         misses.append(f"tar.gz {t_gz / t_isal:.2f}x ISA-L > 1.2x")
@@ -132,17 +137,26 @@ def main() -> int:
     if zst.exists():
         t_z = timed(lambda: inflate_zstd(zst), runs)
         t_mz, rss_z = run_child(scan_cmd(zst, out), runs)
-        rows += [("bare zstd inflate", t_z, "", ""), ("modernize scan .tar.zst", t_mz, f"{rss_z:.0f} MB", f"{t_mz / t_z:.2f}x zstd")]
+        rows += [
+            ("bare zstd inflate", t_z, "", ""),
+            ("modernize scan .tar.zst", t_mz, f"{rss_z:.0f} MB", f"{t_mz / t_z:.2f}x zstd"),
+        ]
         if t_mz > 1.2 * t_z:
             misses.append(f"tar.zst {t_mz / t_z:.2f}x zstd > 1.2x")
     if xz.exists():
         t_x = timed(lambda: inflate_lzma(xz), max(1, runs - 2))
         t_mx, rss_x = run_child(scan_cmd(xz, out), max(1, runs - 2))
-        rows += [("bare lzma inflate", t_x, "", ""), ("modernize scan .tar.xz", t_mx, f"{rss_x:.0f} MB", f"{t_mx / t_x:.2f}x lzma")]
+        rows += [
+            ("bare lzma inflate", t_x, "", ""),
+            ("modernize scan .tar.xz", t_mx, f"{rss_x:.0f} MB", f"{t_mx / t_x:.2f}x lzma"),
+        ]
     if tree.is_dir():
         t_find = timed(lambda: subprocess.run(["find", str(tree)], stdout=subprocess.DEVNULL, check=True), runs)
         t_md, rss_d = run_child(scan_cmd(tree, out), runs)
-        rows += [("find ROOT", t_find, "", ""), ("modernize scan directory", t_md, f"{rss_d:.0f} MB", f"{t_md / t_find:.2f}x find")]
+        rows += [
+            ("find ROOT", t_find, "", ""),
+            ("modernize scan directory", t_md, f"{rss_d:.0f} MB", f"{t_md / t_find:.2f}x find"),
+        ]
         syft = shutil.which("syft") or str(Path(sys.executable).parent / "syft")
         if not args.no_syft and Path(syft).exists():
             t_s, rss_s = run_child([syft, "scan", f"dir:{tree}", "-q", "-o", "json=/dev/null"], 1)

@@ -28,9 +28,7 @@ def login_defs(text: str | None) -> tuple[int, int]:
 class AccountsDetector(Detector):
     name = "accounts"
     tags = ("host",)
-    reads = whole(
-        "/etc/passwd", "/etc/group", "/etc/shadow", "/etc/login.defs", "/etc/sudoers", "/etc/sudoers.d/*"
-    )
+    reads = whole("/etc/passwd", "/etc/group", "/etc/shadow", "/etc/login.defs", "/etc/sudoers", "/etc/sudoers.d/*")
 
     def detect(self, snap: Snapshot, found: Found) -> None:
         uid_min, uid_max = login_defs(snap.text("/etc/login.defs"))
@@ -47,7 +45,7 @@ class AccountsDetector(Detector):
             if len(f) < 7 or line.startswith(("#", "+", "-")) or not f[2].isdigit() or not f[3].isdigit():
                 continue
             name, uid, gid, home, shell = f[0], int(f[2]), int(f[3]), f[5], f[6]
-            human = uid_min <= uid <= uid_max and not shell.rsplit("/", 1)[-1] in NOLOGIN
+            human = uid_min <= uid <= uid_max and shell.rsplit("/", 1)[-1] not in NOLOGIN
             primary = gid_name.get(gid)
             found.add(
                 User(
@@ -59,7 +57,9 @@ class AccountsDetector(Detector):
                     human=human,
                     groups=tuple(sorted(set(members.get(name, [])) | ({primary} if primary else set()))),
                     locked=locked.get(name),
-                    evidence=(Evidence("config", "/etc/passwd", no, excerpt=f"{name}:x:{uid}:{gid}:...:{home}:{shell}"),),
+                    evidence=(
+                        Evidence("config", "/etc/passwd", no, excerpt=f"{name}:x:{uid}:{gid}:...:{home}:{shell}"),
+                    ),
                 )
             )
         found.add(*groups)
@@ -81,7 +81,9 @@ class AccountsDetector(Detector):
     def _locked(snap: Snapshot, found: Found) -> dict[str, bool]:
         res = snap.read("/etc/shadow")
         if res.status is ReadStatus.DENIED:
-            found.finding("info", "shadow-denied", "/etc/shadow is not readable: account lock state unknown", "/etc/shadow")
+            found.finding(
+                "info", "shadow-denied", "/etc/shadow is not readable: account lock state unknown", "/etc/shadow"
+            )
         if not res.ok:
             return {}
         out = {}

@@ -76,9 +76,11 @@ class CronDetector(Detector):
                 if _RUN_PARTS_NAME.match(name) and snap.is_file(path):
                     jobs.append(CronJob(sched, "root", path, "periodic", path, None, (Evidence("file", path),)))
         # Debian keeps user crontabs in crontabs/, RHEL directly in /var/spool/cron/, Alpine in /etc/crontabs
-        user_tabs = snap.glob("/var/spool/cron/crontabs/*") + snap.glob("/etc/crontabs/*") + [
-            p for p in snap.glob("/var/spool/cron/*") if snap.is_file(p)
-        ]
+        user_tabs = (
+            snap.glob("/var/spool/cron/crontabs/*")
+            + snap.glob("/etc/crontabs/*")
+            + [p for p in snap.glob("/var/spool/cron/*") if snap.is_file(p)]
+        )
         for path in user_tabs:
             if snap.is_file(path):
                 jobs += self._tab(snap, path, "user-crontab", system=False, user=path.rsplit("/", 1)[1])
@@ -87,7 +89,15 @@ class CronDetector(Detector):
             if unit.type == "timer" and unit.enabled:
                 for sched in unit.schedule or ("(timer)",):
                     jobs.append(
-                        CronJob(sched, "root", unit.triggers or unit.name, "systemd-timer", unit.path, None, unit.evidence[:1])
+                        CronJob(
+                            sched,
+                            "root",
+                            unit.triggers or unit.name,
+                            "systemd-timer",
+                            unit.path,
+                            None,
+                            unit.evidence[:1],
+                        )
                     )
         found.add(*jobs)
         for job in jobs:
@@ -128,5 +138,15 @@ class CronDetector(Detector):
             f = line.split(None, 3)
             if len(f) == 4:
                 sched = f[0] if f[0].startswith("@") else f"every {f[0]} days"
-                out.append(CronJob(sched, "root", f[3], "anacron", "/etc/anacrontab", no, (Evidence("config", "/etc/anacrontab", no),)))
+                out.append(
+                    CronJob(
+                        sched,
+                        "root",
+                        f[3],
+                        "anacron",
+                        "/etc/anacrontab",
+                        no,
+                        (Evidence("config", "/etc/anacrontab", no),),
+                    )
+                )
         return out

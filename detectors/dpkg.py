@@ -132,7 +132,9 @@ class DpkgDetector(Detector):
             archs = sorted({p.arch for p in packages if p.arch and p.arch != "all"})
             if len(archs) == 1:
                 found.host.arch = archs[0]
-                found.host.arch_evidence = (Evidence("package", STATUS, detail="Architecture of the installed packages"),)
+                found.host.arch_evidence = (
+                    Evidence("package", STATUS, detail="Architecture of the installed packages"),
+                )
         owned = self._owned_etc(snap, owners)
         found.add(*changes, *self._unowned(snap, owned))
         found.owners.update(owners)

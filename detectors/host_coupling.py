@@ -28,7 +28,7 @@ FIREWALL_FILES = {
 def mount_kind(fstype: str, options: list[str]) -> str:
     if fstype == "swap":
         return "swap"
-    if "bind" in options or "rbind" in options or fstype == "none" and "bind" in ",".join(options):
+    if "bind" in options or "rbind" in options or (fstype == "none" and "bind" in ",".join(options)):
         return "bind"
     if fstype in NETWORK_FS or "_netdev" in options:
         return "network"
@@ -123,7 +123,9 @@ class HostCouplingDetector(Detector):
             found.add(HostSetting("firewall", tool, f"{rules} rules", (Evidence("config", path),)))
         zones = snap.glob("/etc/firewalld/zones/*.xml")
         if zones:
-            found.add(HostSetting("firewall", "firewalld", f"{len(zones)} zones", tuple(Evidence("config", z) for z in zones)))
+            found.add(
+                HostSetting("firewall", "firewalld", f"{len(zones)} zones", tuple(Evidence("config", z) for z in zones))
+            )
 
     @staticmethod
     def _mac(snap: Snapshot, found: Found) -> None:

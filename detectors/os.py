@@ -28,7 +28,15 @@ FAMILIES = {
     "arch": "arch",
 }
 # ELF e_machine -> the architecture names dpkg uses
-ELF_MACHINES = {0x3E: "amd64", 0x03: "i386", 0xB7: "arm64", 0x28: "armhf", 0x15: "ppc64el", 0x16: "s390x", 0xF3: "riscv64"}
+ELF_MACHINES = {
+    0x3E: "amd64",
+    0x03: "i386",
+    0xB7: "arm64",
+    0x28: "armhf",
+    0x15: "ppc64el",
+    0x16: "s390x",
+    0xF3: "riscv64",
+}
 DEBIAN_CODENAMES = {"10": "buster", "11": "bullseye", "12": "bookworm", "13": "trixie", "9": "stretch", "8": "jessie"}
 
 
@@ -110,7 +118,9 @@ class OSDetector(Detector):
             line = rh.strip().splitlines()[0] if rh.strip() else ""
             m = re.search(r"release\s+([\d.]+)", line)
             low = line.lower()
-            os_id = "centos" if "centos" in low else "rocky" if "rocky" in low else "fedora" if "fedora" in low else "rhel"
+            os_id = (
+                "centos" if "centos" in low else "rocky" if "rocky" in low else "fedora" if "fedora" in low else "rhel"
+            )
             return OSInfo(
                 id=os_id,
                 name=line.split(" release")[0] if " release" in line else line,

@@ -15,7 +15,7 @@ from modernize.detector import Detector
 from modernize.facts import Found
 from modernize.model import Evidence, Package, Version
 from modernize.snapshot import Snapshot
-from modernize.snapshot.declarations import Declaration, ReadMode, whole
+from modernize.snapshot.declarations import Declaration, ReadMode
 from modernize.versions import series_of
 
 SQLITE_DB = ("/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite")

@@ -22,12 +22,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from detectors.host_coupling import mount_kind
 from modernize.detector import Detector
 from modernize.facts import Found, Listener
 from modernize.model import Evidence, HostSetting, Mount
 from modernize.snapshot import Snapshot
 from modernize.snapshot.declarations import whole
-from detectors.host_coupling import mount_kind
 
 RUNTIME = "/.modernize/runtime"
 
@@ -92,4 +92,6 @@ class RuntimeDetector(Detector):
         for no, line in enumerate((text or "").splitlines(), 1):
             name = line.split()[0] if line.split() else ""
             if name and name != "Module":
-                found.add(HostSetting("kernel-module", name, "loaded", (Evidence("runtime", f"{RUNTIME}/modules.txt", no),)))
+                found.add(
+                    HostSetting("kernel-module", name, "loaded", (Evidence("runtime", f"{RUNTIME}/modules.txt", no),))
+                )

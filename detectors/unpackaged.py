@@ -22,7 +22,7 @@ def _version(text: str | None) -> str | None:
         return None
     values = as_dict(text)
     for key in ("JAVA_VERSION", "VERSION", "version"):
-        if key in values and values[key]:
+        if values.get(key):
             return values[key]
     first = text.strip().splitlines()[0].strip() if text.strip() else ""
     return first if re.fullmatch(r"v?\d+(\.\d+)+[A-Za-z0-9.+-]*", first) else None

@@ -88,7 +88,9 @@ def fingerprint(value: str) -> str:
 
 def make_secret(key: str, value: str, path: str, line: int | None, *, kind: str | None = None) -> Secret:
     ev = Evidence("config", path, line, excerpt=f"{key} = {MASK}")
-    return Secret(key=key, path=path, line=line, kind=kind or kind_of(key), fingerprint=fingerprint(value), evidence=(ev,))
+    return Secret(
+        key=key, path=path, line=line, kind=kind or kind_of(key), fingerprint=fingerprint(value), evidence=(ev,)
+    )
 
 
 def url_password(url: str) -> str | None:
@@ -141,7 +143,9 @@ def redact_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
     out = list(argv)
     mysql = bool(argv) and argv[0].rsplit("/", 1)[-1].startswith(("mysql", "mariadb"))
     for i, arg in enumerate(out):
-        if i > 0 and re.fullmatch(r"--?(?:password|passwd|pass|token|secret|api[-_]?key|requirepass)", out[i - 1], re.I):
+        if i > 0 and re.fullmatch(
+            r"--?(?:password|passwd|pass|token|secret|api[-_]?key|requirepass)", out[i - 1], re.I
+        ):
             out[i] = MASK
             continue
         red = redact_command(arg)

@@ -18,7 +18,12 @@ ENV = {**os.environ, "MODERNIZE_DISABLE_PLUGIN_AUTOLOAD": "1"}
 
 def modernize(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "modernize", *args], capture_output=True, text=True, env=ENV, cwd=cwd, stdin=subprocess.DEVNULL
+        [sys.executable, "-m", "modernize", *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -29,7 +34,9 @@ def test_version() -> None:
     assert proc.returncode == 0 and proc.stdout.strip() == f"modernize {__version__}"
 
 
-@pytest.mark.parametrize("cmd", [[], ["scan"], ["detectors"], ["detectors", "list"], ["schema"], ["schema", "inventory"]])
+@pytest.mark.parametrize(
+    "cmd", [[], ["scan"], ["detectors"], ["detectors", "list"], ["schema"], ["schema", "inventory"]]
+)
 def test_every_command_has_help(cmd: list[str]) -> None:
     proc = modernize(*cmd, "--help")
     assert proc.returncode == 0, proc.stderr
@@ -60,7 +67,9 @@ def test_quiet_prints_nothing(tmp_path: Path) -> None:
 
 def test_only_and_skip_select_detectors(tmp_path: Path) -> None:
     out = tmp_path / "i.json"
-    proc = modernize("scan", str(FIXTURES / "lamp" / "root"), "-o", str(out), "-q", "--only", "os", "--only", "accounts")
+    proc = modernize(
+        "scan", str(FIXTURES / "lamp" / "root"), "-o", str(out), "-q", "--only", "os", "--only", "accounts"
+    )
     assert proc.returncode == 0, proc.stderr
     inv = json.loads(out.read_text())
     assert inv["coverage"]["detectors_run"] == ["accounts", "os"]

@@ -25,7 +25,9 @@ def _found() -> Found:
     f = Found()
     f.host.hostname = "web01"
     f.add(HostSetting("hosts-entry", "web01.corp", "127.0.1.1"), HostSetting("hosts-entry", "db.corp", "10.0.0.9"))
-    nginx_a = ServiceFacts("nginx", "web-server", ports=[Port(80, address="0.0.0.0", evidence=EV)], binaries=["/usr/sbin/nginx"])
+    nginx_a = ServiceFacts(
+        "nginx", "web-server", ports=[Port(80, address="0.0.0.0", evidence=EV)], binaries=["/usr/sbin/nginx"]
+    )
     nginx_a.found_by = "nginx"
     nginx_a.packages = ["nginx", "nginx-core"]
     nginx_a.endpoints = [Endpoint("proxy_pass", "127.0.0.1", 8000, "http")]
@@ -55,7 +57,11 @@ def _found() -> Found:
     )
     f.add(Package("dpkg", "nginx", make_version("1.22.1-9+deb12u1", "dpkg", "nginx"), evidence=EV))
     f.add(Package("dpkg", "postgresql-15", make_version("15.20-0+deb12u1", "dpkg", "postgresql")))
-    f.add(Listener("tcp", "0.0.0.0", 8080, None, 77, "/opt/mystery/run", ("/opt/mystery/run",), "root", unit="mystery.service"))
+    f.add(
+        Listener(
+            "tcp", "0.0.0.0", 8080, None, 77, "/opt/mystery/run", ("/opt/mystery/run",), "root", unit="mystery.service"
+        )
+    )
     f.add(Listener("tcp", "0.0.0.0", 9999, None, 88, "/usr/local/bin/rogue", ("rogue",), "root"))
     return f
 

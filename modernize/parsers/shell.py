@@ -34,7 +34,7 @@ def assignments(text: str) -> list[tuple[int, str, str]]:
             continue
         key, value = m.group(1), m.group(2)
         # a quoted value may continue on the next lines
-        while value.count('"') % 2 == 1 and i < len(lines) and not value.endswith("\\\""):
+        while value.count('"') % 2 == 1 and i < len(lines) and not value.endswith('\\"'):
             value += "\n" + lines[i]
             i += 1
         while value.endswith("\\") and i < len(lines):

@@ -31,7 +31,10 @@ def real(scenario: str, path: str) -> bytes:
     "files, want",
     [
         (
-            {"/etc/os-release": Link("../usr/lib/os-release"), "/usr/lib/os-release": real("debian-minbase", "/usr/lib/os-release")},
+            {
+                "/etc/os-release": Link("../usr/lib/os-release"),
+                "/usr/lib/os-release": real("debian-minbase", "/usr/lib/os-release"),
+            },
             ("debian", "12", "bookworm", "debian"),
         ),
         ({"/etc/os-release": real("rhel9", "/etc/os-release")}, ("rocky", "9.3", None, "rhel")),
@@ -62,7 +65,13 @@ def test_arch_from_the_elf_header_of_sh_through_links() -> None:
 def test_dpkg_counts_installed_packages_like_dpkg_query() -> None:
     status = real("debian-minbase", "/var/lib/dpkg/status")
     out = subprocess.run(
-        ["dpkg-query", f"--admindir={FIXTURES / 'debian-minbase/root/var/lib/dpkg'}", "-W", "-f", "${db:Status-Abbrev}\n"],
+        [
+            "dpkg-query",
+            f"--admindir={FIXTURES / 'debian-minbase/root/var/lib/dpkg'}",
+            "-W",
+            "-f",
+            "${db:Status-Abbrev}\n",
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -95,7 +104,11 @@ def test_dpkg_changed_and_unowned_config() -> None:
     assert changes == {("/etc/demo-gone.conf", "missing"), ("/etc/admin.conf", "unowned")}
     inv2 = inventory(
         [DpkgDetector],
-        {"/var/lib/dpkg/status": status, "/var/lib/dpkg/info/demo.list": "/etc/demo.conf\n", "/etc/demo.conf": "edited"},
+        {
+            "/var/lib/dpkg/status": status,
+            "/var/lib/dpkg/info/demo.list": "/etc/demo.conf\n",
+            "/etc/demo.conf": "edited",
+        },
     )
     assert ("/etc/demo.conf", "modified") in {(c.path, c.status) for c in inv2.config_changes}
     assert inv2.packages[0].version.upstream == "2.0"
@@ -180,7 +193,9 @@ def test_systemd_dropin_reset_enablement_env_and_templates() -> None:
         "/etc/systemd/system/multi-user.target.wants/intranet.service": Link("/etc/systemd/system/intranet.service"),
         "/etc/intranet/intranet.env": "DATABASE_URL=postgresql://app:pw-Secret1@127.0.0.1/app\nDEBUG=0\n",
         "/usr/lib/systemd/system/postgresql@.service": "[Service]\nExecStart=/usr/bin/pg_ctlcluster --skip-systemctl-redirect %i start\n[Install]\nWantedBy=multi-user.target\n",
-        "/etc/systemd/system/multi-user.target.wants/postgresql@15-main.service": Link("/lib/systemd/system/postgresql@.service"),
+        "/etc/systemd/system/multi-user.target.wants/postgresql@15-main.service": Link(
+            "/lib/systemd/system/postgresql@.service"
+        ),
         "/usr/lib/systemd/system/redis-server.service": "[Service]\nExecStart=/usr/bin/redis-server /etc/redis/redis.conf\n[Install]\nWantedBy=multi-user.target\n",
         "/usr/lib/systemd/system/masked.service": "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
         "/etc/systemd/system/masked.service": Link("/dev/null"),
@@ -271,7 +286,14 @@ def test_cron_sources_and_traps() -> None:
 def test_host_coupling_from_real_files() -> None:
     files = {
         p: real("mail-dns-files", p)
-        for p in ("/etc/fstab", "/etc/modules", "/etc/modules-load.d/bonding.conf", "/etc/sysctl.conf", "/etc/hosts", "/etc/iptables/rules.v4")
+        for p in (
+            "/etc/fstab",
+            "/etc/modules",
+            "/etc/modules-load.d/bonding.conf",
+            "/etc/sysctl.conf",
+            "/etc/hosts",
+            "/etc/iptables/rules.v4",
+        )
     }
     files["/etc/selinux/config"] = "SELINUX=enforcing\nSELINUXTYPE=targeted\n"
     inv = inventory([HostCouplingDetector], files)
