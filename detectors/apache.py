@@ -19,7 +19,7 @@ from modernize.facts import Endpoint, Found, ServiceFacts
 from modernize.model import Evidence, FileRef, Port
 from modernize.parsers.apache import ApacheConfig, Effective, load
 from modernize.snapshot import Snapshot
-from modernize.snapshot import paths as P
+from modernize.snapshot import paths as P  # noqa: N812 - the codebase's alias
 from modernize.snapshot.declarations import whole
 
 
@@ -35,10 +35,18 @@ class Layout:
 
 
 LAYOUTS = (
-    Layout("apache2", "/etc/apache2/apache2.conf", "/etc/apache2", ("apache2", "apache2-bin"),
-           "/usr/sbin/apache2", "apache2", "/etc/apache2/envvars"),
-    Layout("httpd", "/etc/httpd/conf/httpd.conf", "/etc/httpd", ("httpd", "httpd-core"),
-           "/usr/sbin/httpd", "httpd", None),
+    Layout(
+        "apache2",
+        "/etc/apache2/apache2.conf",
+        "/etc/apache2",
+        ("apache2", "apache2-bin"),
+        "/usr/sbin/apache2",
+        "apache2",
+        "/etc/apache2/envvars",
+    ),
+    Layout(
+        "httpd", "/etc/httpd/conf/httpd.conf", "/etc/httpd", ("httpd", "httpd-core"), "/usr/sbin/httpd", "httpd", None
+    ),
 )
 _LISTEN = re.compile(r"^(?:\[([0-9A-Fa-f:.]+)\]|([^:\[\]]+)):(\d+)$")
 _SHELL_VAR = re.compile(r"\$(?:\{([^}]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -58,7 +66,7 @@ def parse_listen(arg: str) -> tuple[str | None, int | None]:
     if not m:
         return None, None
     addr = m.group(1) or m.group(2)
-    return (None if addr in ("*", "0.0.0.0") and False else addr), int(m.group(3))
+    return (None if addr == "*" else addr), int(m.group(3))
 
 
 def envvars(text: str) -> dict[str, str]:
@@ -127,7 +135,9 @@ class ApacheDetector(Detector):
         if lay.envvars and snap.is_file(lay.envvars):
             sf.config_files.append(FileRef(lay.envvars, "env", evidence=(Evidence("file", lay.envvars),)))
         for path, via in cfg.files:
-            sf.config_files.append(FileRef(snap.realpath(path) or path, "config", evidence=(Evidence("file", path, via=via),)))
+            sf.config_files.append(
+                FileRef(snap.realpath(path) or path, "config", evidence=(Evidence("file", path, via=via),))
+            )
         self._directives(snap, cfg, sf)
         self._modules(cfg, sf)
         vhosts = self._vhosts(cfg)
@@ -177,9 +187,9 @@ class ApacheDetector(Detector):
                     proxied.add((ep.host, ep.port, ep.socket))
                 sf.endpoints.extend(eps)
             elif key == "sethandler" and args and args[0].lower().startswith("proxy:"):
-                ep = _target(args[0][6:], "SetHandler", (_ev(d),))
-                if ep:
-                    sf.endpoints.append(ep)
+                handler = _target(args[0][6:], "SetHandler", (_ev(d),))
+                if handler:
+                    sf.endpoints.append(handler)
         # ProxyPassReverse rewrites headers; it adds a target only when no ProxyPass names it
         for ep in reverse:
             if (ep.host, ep.port, ep.socket) not in proxied:
@@ -193,12 +203,10 @@ class ApacheDetector(Detector):
                 continue
             proxy = d.section("proxy")
             if proxy:
-                out.setdefault(proxy[0].rstrip("/").lower(), []).append(
-                    Effective(d.name, d.args, d.path, d.line, d.via, d.sections)
-                )
+                out.setdefault(proxy[0].rstrip("/").lower(), []).append(d)
             elif len(d.args) >= 2:
                 out.setdefault(d.args[0].rstrip("/").lower(), []).append(
-                    Effective(d.name, d.args[1:], d.path, d.line, d.via, d.sections)
+                    Effective(d.name, d.args[1:], d.path, d.line, d.via, d.sections, d.scope)
                 )
         return out
 
@@ -234,10 +242,10 @@ class ApacheDetector(Detector):
     @staticmethod
     def _vhosts(cfg: ApacheConfig) -> list[str]:
         out = []
-        for sec in cfg.sections:
+        for i, sec in enumerate(cfg.sections):
             if sec.key != "virtualhost":
                 continue
-            inside = [d for d in cfg.directives if _within(d, sec)]
+            inside = [d for d in cfg.directives if i in d.scope]
             name = next((d.args[0] for d in inside if d.key == "servername" and d.args), None)
             addrs = " ".join(sec.args)
             desc = f"{name or '(default)'} {addrs}"
@@ -248,12 +256,6 @@ class ApacheDetector(Detector):
                 desc += " -> " + ", ".join(targets)
             out.append(desc)
         return out
-
-
-def _within(d: Effective, sec: Effective) -> bool:
-    """Whether `d` sits inside the section `sec` (same file, after it, in its scope)."""
-    mine = (sec.key, tuple(sec.args))
-    return d.path == sec.path and d.line > sec.line and mine in d.sections[len(sec.sections) : len(sec.sections) + 1]
 
 
 def _target(value: str, via: str, evidence: tuple[Evidence, ...]) -> Endpoint | None:

@@ -18,7 +18,7 @@ from modernize.facts import Endpoint, Found, ServiceFacts
 from modernize.model import Evidence, FileRef, Port
 from modernize.parsers.nginx import Config, Directive, load
 from modernize.snapshot import Snapshot
-from modernize.snapshot import paths as P
+from modernize.snapshot import paths as P  # noqa: N812 - the codebase's alias
 from modernize.snapshot.declarations import whole
 
 MAINS = (
@@ -123,7 +123,9 @@ class NginxDetector(Detector):
             if key in seen_ports:
                 i = seen_ports[key]
                 old = sf.ports[i]
-                sf.ports[i] = Port(old.port, old.proto, old.address, old.socket, old.source, old.evidence + port.evidence)
+                sf.ports[i] = Port(
+                    old.port, old.proto, old.address, old.socket, old.source, old.evidence + port.evidence
+                )
             else:
                 seen_ports[key] = len(sf.ports)
                 sf.ports.append(port)
@@ -140,8 +142,13 @@ class NginxDetector(Detector):
                     site.names.extend(a for a in sn.args if a)
                 if not listens and ctx[-1].name == "http":
                     add_port(
-                        Port(80, "tcp", "0.0.0.0", source="default",
-                             evidence=(_ev(d), Evidence("default", detail="a server without listen listens on *:80")))
+                        Port(
+                            80,
+                            "tcp",
+                            "0.0.0.0",
+                            source="default",
+                            evidence=(_ev(d), Evidence("default", detail="a server without listen listens on *:80")),
+                        )
                     )
                     site.listens.append("*:80")
                 for ln in listens:
@@ -166,10 +173,20 @@ class NginxDetector(Detector):
                     continue
                 sf.log_paths.append(FileRef(abspath(value, run_prefix), "logs", evidence=(_ev(d),)))
             elif d.name in ("root", "alias") and d.args and "$" not in d.args[0]:
-                sf.content_paths.append(FileRef(abspath(d.args[0], run_prefix).rstrip("/") or "/", "content",
-                                                evidence=(_ev(d),)))
-            elif d.name in ("ssl_certificate", "ssl_certificate_key", "ssl_trusted_certificate",
-                            "ssl_client_certificate", "ssl_dhparam") and d.args:
+                sf.content_paths.append(
+                    FileRef(abspath(d.args[0], run_prefix).rstrip("/") or "/", "content", evidence=(_ev(d),))
+                )
+            elif (
+                d.name
+                in (
+                    "ssl_certificate",
+                    "ssl_certificate_key",
+                    "ssl_trusted_certificate",
+                    "ssl_client_certificate",
+                    "ssl_dhparam",
+                )
+                and d.args
+            ):
                 value = d.args[0]
                 if value.startswith(("data:", "engine:")) or "$" in value:
                     continue

@@ -1,0 +1,174 @@
+"""nginx detector: includes, sites-enabled links, listen forms, upstreams, negatives."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from detectors.nginx import NginxDetector, parse_listen
+from modernize.parsers.nginx import NginxSyntaxError, parse, tokenize
+from modernize.snapshot.memory import Content, Link
+from tests.helpers import FIXTURES, inventory, ports, service
+
+
+def tree(scenario: str, top: str) -> dict[str, Content]:
+    """The fixture's files under `top`, symlinks kept as links."""
+    base = FIXTURES / scenario / "root"
+    out: dict[str, Content] = {}
+    for dirpath, dirs, files in os.walk(base / top.lstrip("/")):
+        for name in files + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
+            full = os.path.join(dirpath, name)
+            path = "/" + os.path.relpath(full, base)
+            out[path] = Link(os.readlink(full)) if os.path.islink(full) else Path(full).read_bytes()
+    return out
+
+
+def test_python_web_fixture() -> None:
+    files = tree("python-web", "/etc/nginx")
+    # the key must never be read: the detector declares no read under /etc/ssl
+    files["/etc/ssl/private/intranet.example.com.key"] = "-----BEGIN PRIVATE KEY-----\nsecret\n"
+    inv = inventory([NginxDetector], files)
+    svc = service(inv, "nginx")
+    assert ports(svc) == {("0.0.0.0", 80), ("::", 80), ("0.0.0.0", 443), ("::", 443)}
+    assert svc.user == "www-data"
+    cfg = {r.path for r in svc.config_files if r.role == "config"}
+    # the site's real file (sites-enabled/intranet is a link to it); the disabled default site is not loaded
+    assert {"/etc/nginx/nginx.conf", "/etc/nginx/sites-available/intranet", "/etc/nginx/proxy_params"} <= cfg
+    assert "/etc/nginx/sites-available/default" not in cfg
+    certs = {r.path for r in svc.config_files if r.role == "certs"}
+    assert certs == {"/etc/ssl/certs/intranet.example.com.crt", "/etc/ssl/private/intranet.example.com.key"}
+    assert {r.path for r in svc.log_paths} == {
+        "/var/log/nginx/access.log",
+        "/var/log/nginx/error.log",
+        "/var/log/nginx/intranet.access.log",
+        "/var/log/nginx/intranet.error.log",
+    }
+    assert {r.path for r in svc.content_paths} == {"/srv/intranet/static", "/var/lib/intranet/media"}
+    assert dict(svc.attributes)["server_names"] == "intranet.example.com"
+    (dep,) = [d for d in inv.dependencies if d.source == "nginx"]
+    assert (dep.host, dep.port, dep.via, dep.scheme) == ("127.0.0.1", 8000, "proxy_pass", "http")
+    assert dep.evidence[0].path == "/etc/nginx/sites-enabled/intranet"
+    assert dep.evidence[0].via == ("/etc/nginx/nginx.conf",)
+
+
+def test_alpine_http_d_and_off_file_ignored() -> None:
+    files = tree("alpine", "/etc/nginx")
+    files["/etc/alpine-release"] = "3.19.1\n"
+    inv = inventory([NginxDetector], files)
+    svc = service(inv, "nginx")
+    # `#listen 443 ssl` is commented; status.conf.off (127.0.0.1:8081) does not match http.d/*.conf
+    assert ports(svc) == {("0.0.0.0", 8080), ("::", 8080)}
+    assert svc.user == "nginx"
+    assert "/etc/nginx/http.d/status.conf.off" not in {r.path for r in svc.config_files}
+    assert {r.path for r in svc.content_paths} == {"/var/lib/nginx/html"}
+    (dep,) = inv.dependencies
+    assert (dep.host, dep.port, dep.external) == ("api.corp.example.com", 8000, True)
+
+
+def test_sites_available_only_is_disabled() -> None:
+    inv = inventory(
+        [NginxDetector],
+        {
+            "/etc/nginx/nginx.conf": "events {}\nhttp { include /etc/nginx/sites-enabled/*; }\n",
+            "/etc/nginx/sites-available/staging": "server { listen 8443 ssl; }\n",
+            "/etc/nginx/sites-enabled/.hidden": "server { listen 9999; }\n",
+        },
+    )
+    svc = service(inv, "nginx")
+    assert ports(svc) == set()  # no enabled server at all (dotfiles are not matched by `*`)
+
+
+@pytest.mark.parametrize(
+    ("arg", "want"),
+    [
+        ("80", ("0.0.0.0", 80, None)),
+        ("*:8080", ("0.0.0.0", 8080, None)),
+        ("127.0.0.1", ("127.0.0.1", 80, None)),
+        ("127.0.0.1:8081", ("127.0.0.1", 8081, None)),
+        ("[::]:443", ("::", 443, None)),
+        ("[::1]", ("::1", 80, None)),
+        ("localhost:8000", ("localhost", 8000, None)),
+        ("unix:/run/nginx/app.sock", (None, None, "/run/nginx/app.sock")),
+    ],
+)
+def test_listen_forms(arg: str, want: tuple[str | None, int | None, str | None]) -> None:
+    assert parse_listen(arg) == want
+
+
+def test_tokens_comments_and_quotes() -> None:
+    toks = [t for t, _line, _q in tokenize("a#b \"x;y\" # c;\nd 'e f';")]
+    assert toks == ["a#b", "x;y", "d", "e f", ";"]
+    tree_ = parse("log_format main '$a \"b\"'\n   '$c';\nserver { listen 80; }\n")
+    assert tree_[0].args == ["main", '$a "b"', "$c"]
+    assert tree_[1].block is not None and tree_[1].block[0].line == 3
+
+
+def test_syntax_errors() -> None:
+    with pytest.raises(NginxSyntaxError):
+        parse("http { server { listen 80; }\n")
+    with pytest.raises(NginxSyntaxError):
+        parse("listen 80\n")
+
+
+def test_upstreams_sockets_relative_includes_and_default_listen() -> None:
+    conf = """
+user nginx nginx;
+events {}
+http {
+    upstream app { server 10.0.0.5:8080; server unix:/run/app.sock; server 10.0.0.9 down; }
+    include conf.d/*.conf;
+}
+stream { server { listen 5353 udp; proxy_pass 10.0.0.53:53; } }
+"""
+    site = """
+server {
+    server_name a.example.com b.example.com;
+    location / { proxy_pass http://app; }
+    location ~ \\.php$ { include snippets/php.conf; }
+    location /u { uwsgi_pass 127.0.0.1:3031; }
+}
+"""
+    inv = inventory(
+        [NginxDetector],
+        {
+            "/etc/nginx/nginx.conf": conf,
+            "/etc/nginx/conf.d/site.conf": site,
+            "/etc/nginx/snippets/php.conf": "fastcgi_pass unix:/run/php/php8.2-fpm.sock;\n",
+        },
+    )
+    svc = service(inv, "nginx")
+    assert svc.group == "nginx"
+    # a server without listen listens on *:80, documented default
+    default = [p for p in svc.ports if p.port == 80]
+    assert default and default[0].source == "default"
+    assert ("0.0.0.0", 5353) in ports(svc) and any(p.proto == "udp" for p in svc.ports)
+    targets = {(d.via, d.host, d.port, d.socket) for d in inv.dependencies}
+    assert ("proxy_pass", "10.0.0.5", 8080, None) in targets
+    assert ("proxy_pass", None, None, "/run/app.sock") in targets
+    assert ("fastcgi_pass", None, None, "/run/php/php8.2-fpm.sock") in targets
+    assert ("uwsgi_pass", "127.0.0.1", 3031, None) in targets
+    assert ("proxy_pass", "10.0.0.53", 53, None) in targets
+    assert not any(d.host == "10.0.0.9" for d in inv.dependencies)  # `down`
+    assert dict(svc.attributes)["server_names"] == "a.example.com, b.example.com"
+
+
+def test_include_loop_and_broken_file_are_findings() -> None:
+    inv = inventory(
+        [NginxDetector],
+        {
+            "/etc/nginx/nginx.conf": "include a.conf;\nevents {}\nhttp { include bad.conf; server { listen 81; } }\n",
+            "/etc/nginx/a.conf": "include nginx.conf;\n",
+            "/etc/nginx/bad.conf": "server { listen 82;\n",
+        },
+    )
+    svc = service(inv, "nginx")
+    assert ports(svc) == {("0.0.0.0", 81)}
+    msgs = [f.message for f in inv.findings if f.code == "unparsable"]
+    assert any("loop" in m for m in msgs) and any("bad.conf" in m for m in msgs)
+
+
+def test_no_nginx_no_service() -> None:
+    inv = inventory([NginxDetector], {"/etc/hostname": "web01\n", "/usr/share/doc/nginx/README": "x"})
+    assert not [s for s in inv.services if s.software == "nginx"]
