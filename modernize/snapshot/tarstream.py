@@ -79,6 +79,10 @@ def _num(raw: bytes) -> int:
         for b in raw[1:]:
             value = (value << 8) | b
         return -value if raw[0] & 0x40 else value
+    try:
+        return int(raw.rstrip(b"\0 ") or b"0", 8)  # the common case: "0000644\0"
+    except ValueError:
+        pass
     text = raw.split(b"\0", 1)[0].strip(b" ")
     if not text:
         return 0
