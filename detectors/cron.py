@@ -85,14 +85,20 @@ class CronDetector(Detector):
             if snap.is_file(path):
                 jobs += self._tab(snap, path, "user-crontab", system=False, user=path.rsplit("/", 1)[1])
         jobs += self._anacron(snap)
+        services = {u.name: u for u in found.units if u.system == "systemd"}
         for unit in found.units:
             if unit.type == "timer" and unit.enabled:
+                # what runs is the service the timer triggers, as that service's user
+                svc = services.get(unit.triggers or "")
+                user = (svc.user if svc else None) or "root"
+                command = " ; ".join(" ".join(a) for a in svc.exec_start) if svc and svc.exec_start else None
                 for sched in unit.schedule or ("(timer)",):
+                    when = sched.split("=", 1)[1] if sched.startswith("OnCalendar=") else sched
                     jobs.append(
                         CronJob(
-                            sched,
-                            "root",
-                            unit.triggers or unit.name,
+                            when,
+                            user,
+                            command or unit.triggers or unit.name,
                             "systemd-timer",
                             unit.path,
                             None,

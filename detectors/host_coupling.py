@@ -8,6 +8,7 @@ from modernize.facts import Found
 from modernize.model import Evidence, HostSetting, Mount
 from modernize.parsers.lines import numbered
 from modernize.parsers.shell import assignments
+from modernize.secrets import make_secret
 from modernize.snapshot import Snapshot
 from modernize.snapshot.declarations import whole
 
@@ -67,11 +68,26 @@ class HostCouplingDetector(Detector):
     @staticmethod
     def _fstab(snap: Snapshot, found: Found) -> None:
         text = snap.text("/etc/fstab")
-        for no, line in numbered(text or ""):
-            f = line.split()
+        rows = [(no, line.split()) for no, line in numbered(text or "")]
+        creds = [
+            o.split("=", 1)[1]
+            for _, f in rows
+            if len(f) > 3
+            for o in f[3].split(",")
+            if o.startswith(("credentials=", "cred=")) and "=" in o
+        ]
+        snap.want(c for c in creds if c.startswith("/"))
+        for no, f in rows:
             if len(f) < 3:
                 continue
             opts = f[3].split(",") if len(f) > 3 else ["defaults"]
+            secrets = []
+            for o in opts:
+                if o.startswith(("credentials=", "cred=")):
+                    path = o.split("=", 1)[1]
+                    for cno, key, value in assignments(snap.text(path) or ""):
+                        if key.lower() in ("password", "pass") and value:
+                            secrets.append(make_secret(key, value, path, cno))
             # credentials= and password= values are never kept
             opts = [o if not o.startswith(("password=", "pass=")) else o.split("=")[0] + "=<redacted>" for o in opts]
             found.add(
@@ -81,6 +97,7 @@ class HostCouplingDetector(Detector):
                     fstype=f[2],
                     options=tuple(opts),
                     kind=mount_kind(f[2], opts),
+                    secrets=tuple(secrets),
                     evidence=(Evidence("config", "/etc/fstab", no, excerpt=" ".join(f[:3])),),
                 )
             )

@@ -7,8 +7,8 @@ import shlex
 
 from modernize.detector import Detector
 from modernize.endpoints import classify_setting
-from modernize.facts import Found
-from modernize.model import EnvVar, Evidence, InitUnit, Secret
+from modernize.facts import Found, ServiceFacts
+from modernize.model import EnvVar, Evidence, FileRef, InitUnit, Port, Secret
 from modernize.secrets import redact_argv
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
@@ -55,8 +55,45 @@ class SupervisordDetector(Detector):
     def detect(self, snap: Snapshot, found: Found) -> None:
         for main in MAIN:
             if snap.exists(main):
-                self._file(snap, found, main, set(), enabled=True)
+                seen: set[str] = set()
+                self._file(snap, found, main, seen, enabled=True)
+                found.add(self._daemon(snap, main, sorted(seen)))
                 break
+
+    @staticmethod
+    def _daemon(snap: Snapshot, main: str, files: list[str]) -> ServiceFacts:
+        """supervisord itself: a process manager, host plumbing like an init system."""
+        text = snap.text(main) or ""
+        cp = _parser()
+        try:
+            cp.read_string(text, source=main)
+        except configparser.Error:
+            cp = _parser()
+        sf = ServiceFacts(
+            software="supervisor",
+            kind="other",
+            plumbing=True,
+            packages=["supervisor"],
+            units=["supervisor.service", "supervisord.service"],
+            config_files=[FileRef(f, "config", evidence=(Evidence("config", f),)) for f in files],
+            evidence=[Evidence("config", main)],
+        )
+        if cp.has_option("unix_http_server", "file"):
+            sock = cp.get("unix_http_server", "file").split(";")[0].strip()
+            line = _line_of(text, "unix_http_server", "file")
+            sf.ports.append(Port(None, "unix", socket=sock, evidence=(Evidence("config", main, line),)))
+        if cp.has_option("inet_http_server", "port"):
+            value = cp.get("inet_http_server", "port").strip()
+            host, _, port = value.rpartition(":")
+            if port.isdigit():
+                line = _line_of(text, "inet_http_server", "port")
+                addr = None if host in ("", "*") else host
+                sf.ports.append(Port(int(port), address=addr, evidence=(Evidence("config", main, line),)))
+        if cp.has_option("supervisord", "logfile"):
+            log = cp.get("supervisord", "logfile").strip()
+            if log.startswith("/"):
+                sf.log_paths.append(FileRef(log, "logs", evidence=(Evidence("config", main),)))
+        return sf
 
     def _file(self, snap: Snapshot, found: Found, path: str, seen: set[str], *, enabled: bool) -> None:
         if path in seen or len(seen) > 200:
@@ -109,6 +146,15 @@ class SupervisordDetector(Detector):
                     working_dir=opts.get("directory"),
                     environment=tuple(env),
                     secrets=tuple(secrets),
+                    log_paths=tuple(
+                        sorted(
+                            {
+                                opts[k].strip()
+                                for k in ("stdout_logfile", "stderr_logfile")
+                                if opts.get(k, "").strip().startswith("/")
+                            }
+                        )
+                    ),
                     evidence=(Evidence("config", path, _line_of(text, section, "command"), excerpt=f"[{section}]"),),
                 )
             )

@@ -99,6 +99,7 @@ class SystemdDetector(Detector):
     def _unit_files(self, snap: Snapshot) -> tuple[dict[str, str], set[str]]:
         files: dict[str, str] = {}
         masked: set[str] = set()
+        self._aliases: dict[str, set[str]] = {}
         seen_dirs: set[str] = set()
         for base in SEARCH_PATH:
             real = snap.realpath(base)
@@ -119,7 +120,9 @@ class SystemdDetector(Detector):
                         continue
                     tname = target.rsplit("/", 1)[1]
                     if tname != name:
-                        continue  # an Alias= link: the same unit under another name
+                        # an Alias= link: the same unit under another name
+                        self._aliases.setdefault(tname, set()).add(name)
+                        continue
                 if snap.is_file(path):
                     files[name] = path
         return files, masked
@@ -244,5 +247,11 @@ class SystemdDetector(Detector):
             triggers=trig,
             schedule=schedule,
             listen=listen,
+            aliases=tuple(
+                sorted(
+                    self._aliases.get(name, set())
+                    | {a for s in unit.values("Install", "Alias") for a in s.value.split()}
+                )
+            ),
             evidence=tuple(ev),
         )

@@ -52,7 +52,7 @@ class SysvDetector(Detector):
     )
 
     def detect(self, snap: Snapshot, found: Found) -> None:
-        native = {u.name for u in found.units if u.system == "systemd"}
+        native = {n for u in found.units if u.system == "systemd" for n in (u.name, *u.aliases)}
         openrc = bool(snap.glob("/etc/runlevels/*"))
         links = self._rc_links(snap)
         runlevels = self._runlevels(snap)

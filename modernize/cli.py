@@ -208,11 +208,10 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click  # type: ignore[import-not-found,unused-ignore]
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
+    except Exception as exc:  # click's usage errors (typer vendors click in newer releases)
+        show = getattr(exc, "show", None)
+        if callable(show) and hasattr(exc, "exit_code"):
+            show()
             sys.exit(EXIT_BAD_INPUT)
         if os.environ.get("MODERNIZE_DEBUG"):
             raise

@@ -11,6 +11,7 @@ becomes an explicit unclassified service, so nothing that runs is left out.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -57,6 +58,8 @@ KIND_ORDER = (
 )
 # Units that start a whole system, not a service of its own.
 _UNIT_SYSTEMS_RUNNABLE = ("service", "socket", "script", "program", "app")
+# Who a unit runs as when it names no user: system managers start services as root.
+_DEFAULT_USER = {"systemd": "root", "sysv": "root", "openrc": "root", "supervisord": "root"}
 
 
 # -- service facts ----------------------------------------------------------------
@@ -159,13 +162,14 @@ def attach_units(services: list[ServiceFacts], units: list[InitUnit]) -> list[Se
     claimed: set[str] = set()
     for sf in services:
         for unit in units:
-            if unit.type not in _UNIT_SYSTEMS_RUNNABLE:
+            # a SysV script systemd ignores (a native unit exists) starts nothing
+            if unit.type not in _UNIT_SYSTEMS_RUNNABLE or unit.state == "shadowed":
                 continue
             if _matches(sf, unit):
                 claimed.add(unit.name)
                 sf.started_by.append(StartMethod(unit.system, unit.name, unit.enabled, unit.evidence[:1]))
-                if sf.user is None and unit.user:
-                    sf.user = unit.user
+                if sf.user is None:
+                    sf.user = unit.user or _DEFAULT_USER.get(unit.system)
                 if sf.group is None and unit.group:
                     sf.group = unit.group
                 if not sf.command and unit.exec_start:
@@ -175,6 +179,8 @@ def attach_units(services: list[ServiceFacts], units: list[InitUnit]) -> list[Se
                 for f in unit.env_files:
                     if f not in sf.env_files:
                         sf.env_files.append(f)
+                sf.config_files.extend(_unit_refs(unit))
+                sf.log_paths.extend(FileRef(p, "logs", evidence=unit.evidence[:1]) for p in unit.log_paths)
     # sockets and timers belong to the service they trigger
     for unit in units:
         if unit.triggers and unit.triggers in claimed:
@@ -192,7 +198,7 @@ def attach_units(services: list[ServiceFacts], units: list[InitUnit]) -> list[Se
             instance=None,
             name=unit.name,
             started_by=[StartMethod(unit.system, unit.name, unit.enabled, unit.evidence[:1])],
-            user=unit.user,
+            user=unit.user or _DEFAULT_USER.get(unit.system),
             group=unit.group,
             command=unit.exec_start[0] if unit.exec_start else (),
             working_dir=unit.working_dir,
@@ -201,8 +207,61 @@ def attach_units(services: list[ServiceFacts], units: list[InitUnit]) -> list[Se
             found_by="merge",
         )
         sf.attributes["unclassified"] = "true"
+        if unit.exec_start:
+            ports, endpoints, dirs = command_hints(unit.exec_start[0], unit.evidence[:1])
+            sf.ports.extend(ports)
+            sf.endpoints.extend(endpoints)
+            sf.data_dirs.extend(dirs)
+        sf.env.extend(unit.environment)
+        sf.secrets.extend(unit.secrets)
+        sf.config_files.append(FileRef(unit.path, "config", evidence=unit.evidence[:1]))
+        sf.config_files.extend(_unit_refs(unit))
+        sf.log_paths.extend(FileRef(p, "logs", evidence=unit.evidence[:1]) for p in unit.log_paths)
         extra.append(sf)
     return services + extra
+
+
+def _unit_refs(unit: InitUnit) -> list[FileRef]:
+    """What an admin wrote to start a service: unit files and drop-ins under /etc, and
+    env files. (A package's own unit under /usr/lib comes back with the package.)"""
+    refs = [FileRef(p, "config", evidence=unit.evidence[:1]) for p in (unit.path, *unit.dropins) if p.startswith("/etc/")]
+    refs += [FileRef(p, "env", evidence=unit.evidence[:1]) for p in unit.env_files if p.startswith("/")]
+    return refs
+
+
+_DIR_FLAG = re.compile(r"^--?(?:root|dir|data|datadir|data-dir|data_dir|path|home|storage|spool|workdir|directory)$")
+_LISTEN_FLAGS = {"--listen", "--bind", "--address", "--addr", "--listen-address", "--http", "-l", "-b"}
+_PORT_FLAGS = {"--port", "-p", "--http-port", "--listen-port"}
+_HOSTPORT = re.compile(r"^\[?([A-Za-z0-9_.:-]*?)\]?:(\d{1,5})$")
+
+
+def command_hints(
+    argv: tuple[str, ...], evidence: tuple[Evidence, ...]
+) -> tuple[list[Port], list[Endpoint], list[FileRef]]:
+    """What an unrecognised program's command line says: `--port 7000`, `--listen
+    0.0.0.0:8873` are where it listens; another `--flag host:port` is where it connects;
+    `--root /srv/x`, `--data-dir /var/lib/x` are its data."""
+    ports: list[Port] = []
+    endpoints: list[Endpoint] = []
+    dirs: list[FileRef] = []
+    words: list[tuple[str, str]] = []
+    for i, arg in enumerate(argv[1:], 1):
+        flag, eq, value = arg.partition("=")
+        if eq and flag.startswith("-"):
+            words.append((flag, value))
+        elif not arg.startswith("-") and i > 1 and argv[i - 1].startswith("-") and "=" not in argv[i - 1]:
+            words.append((argv[i - 1], arg))
+    for flag, value in words:
+        m = _HOSTPORT.match(value)
+        if flag in _PORT_FLAGS and value.isdigit():
+            ports.append(Port(int(value), evidence=evidence))
+        elif flag in _LISTEN_FLAGS and m:
+            ports.append(Port(int(m.group(2)), address=m.group(1) or None, evidence=evidence))
+        elif m and re.search(r"[A-Za-z.]", m.group(1)) and "." in m.group(1):
+            endpoints.append(Endpoint(flag.lstrip("-"), m.group(1), int(m.group(2)), None, None, evidence))
+        elif _DIR_FLAG.match(flag) and value.startswith("/"):
+            dirs.append(FileRef(value.rstrip("/") or "/", "data", evidence=evidence))
+    return ports, endpoints, dirs
 
 
 # -- runtime observations ----------------------------------------------------------
@@ -317,6 +376,32 @@ def resolve_dependencies(services: list[tuple[str, ServiceFacts]], found: Found)
                 )
             )
     return sorted(_uniq(deps), key=lambda d: (d.source, d.target or "", d.host or "", d.port or 0, d.via or ""))
+
+
+_MOUNT_PORTS = {"nfs": 2049, "nfs4": 2049, "cifs": 445, "smbfs": 445, "glusterfs": 24007, "fuse.sshfs": 22}
+
+
+def mount_dependencies(found: Found) -> list[Dependency]:
+    """A network mount is the host depending on a file server: `mount:/mnt/archive`."""
+    out = []
+    for m in found.mounts:
+        if m.kind != "network":
+            continue
+        src = m.source
+        host = src[2:].split("/", 1)[0] if src.startswith("//") else src.split(":", 1)[0] if ":" in src else None
+        out.append(
+            Dependency(
+                source=f"mount:{m.target}",
+                target=None,
+                host=host,
+                port=_MOUNT_PORTS.get(m.fstype),
+                scheme=m.fstype,
+                via="fstab" if any(e.path == "/etc/fstab" for e in m.evidence) else "mount",
+                external=True,
+                evidence=m.evidence,
+            )
+        )
+    return sorted(_uniq(out), key=lambda d: (d.source, d.host or ""))
 
 
 def group_apps(services: list[Service], deps: list[Dependency]) -> list[App]:
@@ -495,7 +580,7 @@ def build_inventory(found: Found, snap: Snapshot, ran: list[str], failed: list[s
         else:
             ids[sid] = 1
         named.append((sid, sf))
-    deps = resolve_dependencies(named, found)
+    deps = resolve_dependencies(named, found) + mount_dependencies(found)
     acc = Accounts(found)
     changed = {c.path: c.status for c in found.config_changes}
     services = [finish_service(sid, sf, snap, acc, found, changed) for sid, sf in named]

@@ -147,6 +147,8 @@ class InitUnit:
     triggers: str | None = None  # a timer's or socket's service
     schedule: tuple[str, ...] = ()  # timer OnCalendar / OnBootSec ...
     listen: tuple[str, ...] = ()  # socket units' ListenStream= etc.
+    aliases: tuple[str, ...] = ()  # other names of the same unit (Alias=, alias links)
+    log_paths: tuple[str, ...] = ()  # where the init system sends its output, when a file
     package: str | None = None
     evidence: tuple[Evidence, ...] = ()
 
@@ -169,6 +171,7 @@ class Mount:
     fstype: str
     options: tuple[str, ...]
     kind: str  # local, network, bind, swap, tmpfs, pseudo
+    secrets: tuple[Secret, ...] = ()  # a credentials= file's entries (values never kept)
     evidence: tuple[Evidence, ...] = ()
 
 

@@ -73,6 +73,8 @@ def check_services(inv: Inventory, specs: list[dict[str, Any]]) -> list[str]:
             problems.append(f"{where}: user {svc.user!r}, expected {spec['user']!r}")
         if "ports" in spec:
             want, have = _want_ports(spec["ports"]), _port_set(svc)
+            if not any(w[0] == "socket" for w in want):
+                have = {h for h in have if h[0] != "socket"}  # the author listed no sockets
             if want != have:
                 problems.append(f"{where}: ports {sorted(map(str, have))}, expected {sorted(map(str, want))}")
         # a document root written down as a data dir is content the image must carry or mount
@@ -98,6 +100,8 @@ def check(inv: Inventory, exp: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     for key, value in (exp.get("os") or {}).items():
         have = {"hostname": inv.host.hostname, "arch": inv.host.arch}.get(key, getattr(inv.host.os, key, None))
+        if isinstance(have, tuple):
+            have = " ".join(have)
         if str(have) != str(value):
             problems.append(f"os.{key}: {have!r}, expected {value!r}")
     pk = exp.get("packages") or {}
@@ -118,7 +122,8 @@ def check(inv: Inventory, exp: dict[str, Any]) -> list[str]:
         if not any(u.name == name and not u.human for u in inv.users):
             problems.append(f"system user {name} missing")
     problems += check_services(inv, exp.get("services") or [])
-    soft = {s.id: s.software for s in inv.services}
+    soft: dict[str, str] = {s.id: s.software for s in inv.services}
+    soft.update({d.source: d.source for d in inv.dependencies if d.source.startswith("mount:")})
     for dep in exp.get("dependencies") or []:
         if dep.get("resolved") is False:
             # a local endpoint nothing on this host listens on: `to` is host:port

@@ -59,6 +59,11 @@ def test_expected_facts(name: str, trees: dict[str, Path]) -> None:
     assert not failed, failed
     problems = check(inv, exp)
     assert not problems, "\n".join(problems)
+    # Facts the author wrote down that modernize does not find yet: each must still
+    # fail, so a fix shows up here and the fact moves back into the main list.
+    for key, items in (exp.get("known_gaps") or {}).items():
+        for item in items:
+            assert check(inv, {key: [item]}), f"known gap now found, move it back into {key}: {item}"
 
 
 @pytest.mark.parametrize("name", scenarios())
