@@ -183,9 +183,7 @@ def _expand(
     depth: int,
 ) -> list[Stmt]:
     out: list[Stmt] = []
-    includes = [
-        _resolve(s.words[1], path) for s in stmts if s.keyword == "include" and len(s.words) > 1 and depth < 16
-    ]
+    includes = [_resolve(s.words[1], path) for s in stmts if s.keyword == "include" and len(s.words) > 1 and depth < 16]
     if includes and want:
         want(includes)
     for s in stmts:

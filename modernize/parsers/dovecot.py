@@ -80,7 +80,9 @@ def _unquote(v: str) -> str:
     return v
 
 
-def parse(main: str, read: Reader, glob: Globber, want: Callable[[list[str]], None] | None = None) -> DovecotConf | None:
+def parse(
+    main: str, read: Reader, glob: Globber, want: Callable[[list[str]], None] | None = None
+) -> DovecotConf | None:
     text = read(main)
     if text is None:
         return None

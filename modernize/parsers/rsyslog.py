@@ -289,8 +289,8 @@ def _statement(
         if m3:
             selector, action = m3.group(1).replace(" ", ""), m3.group(2)
     if action and not action.strip().startswith(("{", "stop", "~")):
-        kind, target, port, proto = legacy_action(action)
-        cfg.actions.append(Action(path, no, s, via, kind, target, port, proto, selector))
+        kind, target, fport, proto = legacy_action(action)
+        cfg.actions.append(Action(path, no, s, via, kind, target, fport, proto, selector))
 
 
 def _body(s: str, start: int) -> str:
