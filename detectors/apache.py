@@ -19,7 +19,7 @@ from modernize.facts import Endpoint, Found, ServiceFacts
 from modernize.model import Evidence, FileRef, Port
 from modernize.parsers.apache import ApacheConfig, Effective, load
 from modernize.snapshot import Snapshot
-from modernize.snapshot import paths as P  # noqa: N812 - the codebase's alias
+from modernize.snapshot import paths as P
 from modernize.snapshot.declarations import whole
 
 

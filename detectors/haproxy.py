@@ -20,7 +20,7 @@ from modernize.facts import Endpoint, Found, ServiceFacts
 from modernize.model import Evidence, FileRef, Port
 from modernize.secrets import MASK, make_secret
 from modernize.snapshot import Snapshot
-from modernize.snapshot import paths as P  # noqa: N812 - the codebase's alias
+from modernize.snapshot import paths as P
 from modernize.snapshot.declarations import whole
 
 MAIN = "/etc/haproxy/haproxy.cfg"

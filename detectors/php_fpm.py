@@ -19,7 +19,7 @@ from modernize.endpoints import classify_setting
 from modernize.facts import Found, ServiceFacts
 from modernize.model import Evidence, FileRef, Port
 from modernize.snapshot import Snapshot
-from modernize.snapshot import paths as P  # noqa: N812 - the codebase's alias
+from modernize.snapshot import paths as P
 from modernize.snapshot.base import has_magic
 from modernize.snapshot.declarations import whole
 

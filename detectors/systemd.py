@@ -208,7 +208,7 @@ class SystemdDetector(Detector):
         else:
             state, enabled = "disabled", False
         start = unit.get(section, "ExecStart")
-        ev = [Evidence("unit", path, start.line if start else None)]
+        ev = [Evidence("unit", start.path if start else path, start.line if start else None)]
         for _target, link in wanted or []:
             ev.append(Evidence("symlink", link, detail=f"enabled: {link} -> {snap.readlink(link)}"))
         for dropin in unit.sources[1:]:

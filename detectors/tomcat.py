@@ -28,7 +28,7 @@ from modernize.parsers import javaprops
 from modernize.parsers.shell import assignments, split_command
 from modernize.secrets import MASK, is_secret_name, make_secret
 from modernize.snapshot import Snapshot
-from modernize.snapshot import paths as P  # noqa: N812 - the codebase's alias
+from modernize.snapshot import paths as P
 from modernize.snapshot.declarations import head, whole
 
 WAR_MAX = 64 * 1024 * 1024

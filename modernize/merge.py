@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from modernize import __version__
+from modernize.endpoints import DEFAULT_PORTS, scheme_base
 from modernize.facts import Endpoint, Found, Listener, ServiceFacts
 from modernize.model import (
     SCHEMA_VERSION,
@@ -214,7 +215,7 @@ def attach_units(services: list[ServiceFacts], units: list[InitUnit]) -> list[Se
             sf.data_dirs.extend(dirs)
         sf.env.extend(unit.environment)
         sf.secrets.extend(unit.secrets)
-        sf.config_files.append(FileRef(unit.path, "config", evidence=unit.evidence[:1]))
+        sf.config_files.append(FileRef(unit.path, "unit", evidence=unit.evidence[:1]))
         sf.config_files.extend(_unit_refs(unit))
         sf.log_paths.extend(FileRef(p, "logs", evidence=unit.evidence[:1]) for p in unit.log_paths)
         extra.append(sf)
@@ -224,7 +225,7 @@ def attach_units(services: list[ServiceFacts], units: list[InitUnit]) -> list[Se
 def _unit_refs(unit: InitUnit) -> list[FileRef]:
     """What an admin wrote to start a service: unit files and drop-ins under /etc, and
     env files. (A package's own unit under /usr/lib comes back with the package.)"""
-    refs = [FileRef(p, "config", evidence=unit.evidence[:1]) for p in (unit.path, *unit.dropins) if p.startswith("/etc/")]
+    refs = [FileRef(p, "unit", evidence=unit.evidence[:1]) for p in (unit.path, *unit.dropins) if p.startswith("/etc/")]
     refs += [FileRef(p, "env", evidence=unit.evidence[:1]) for p in unit.env_files if p.startswith("/")]
     return refs
 
@@ -351,6 +352,10 @@ def resolve_dependencies(services: list[tuple[str, ServiceFacts]], found: Found)
     deps: list[Dependency] = []
     for sid, sf in services:
         for ep in sf.endpoints:
+            if ep.port is None and ep.scheme and not ep.socket:
+                # `redis://cache` without a port means the scheme's default
+                default = DEFAULT_PORTS.get(scheme_base(ep.scheme.removeprefix("jdbc:")))
+                ep = Endpoint(ep.via, ep.host, default, ep.scheme, ep.socket, ep.evidence)
             host = (ep.host or "").lower().strip("[]")
             is_local = ep.socket is not None or host in local or _is_local_ip(host)
             addr = hosts.get(host)

@@ -203,7 +203,7 @@ class FileRef:
     the server's own /etc/passwd and /etc/group (for COPY --chown and USER)."""
 
     path: str
-    role: str  # config, data, logs, uploads, content, certs, socket, env
+    role: str  # config, unit (how it is started), env, certs, data, uploads, logs, content, socket
     kind: str | None = None  # file, dir, missing
     owner: str | None = None
     group: str | None = None

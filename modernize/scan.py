@@ -16,7 +16,7 @@ from modernize.detector import Detector, Registry
 from modernize.facts import Found
 from modernize.merge import build_inventory
 from modernize.model import Inventory
-from modernize.snapshot import NotYetRead, Snapshot, UndeclaredRead
+from modernize.snapshot import Declaration, NotYetRead, Snapshot, UndeclaredRead
 
 MAX_EXTRA_PASSES = 3
 
@@ -45,7 +45,7 @@ def run_detectors(
     for extra in range(MAX_EXTRA_PASSES + 1):
         if extra == MAX_EXTRA_PASSES:
             snap.settle()  # last round: what is still missing reads as unreadable
-        asks: set[str] = set()
+        asks: set[Declaration] = set()
         deferred: list[Detector] = []
         waiting: set[str] = set()
         for det in pending:
@@ -59,7 +59,7 @@ def run_detectors(
             try:
                 det.detect(snap, scratch)
             except NotYetRead as more:
-                asks.update(more.paths)
+                asks.update(more.requests)
                 deferred.append(det)
                 waiting.add(det.name)
                 continue

@@ -24,7 +24,7 @@ MASK = "<redacted>"
 _SECRET_WORDS = re.compile(
     r"(?:^|[^A-Za-z])(?:pass(?:wd|word)?|pwd|secret|token|api[_-]?key|private[_-]?key|"
     r"secret[_-]?key|auth[_-]?key|access[_-]?key|credentials?|salt|signing[_-]?key|"
-    r"nonce[_-]?key|logged[_-]?in[_-]?key)(?:$|[^A-Za-z])",
+    r"nonce[_-]?key|logged[_-]?in[_-]?key|app[_-]?key|encryption[_-]?key|jwt(?:[_-]?\w+)?|master[_-]?key)(?:$|[^A-Za-z])",
     re.IGNORECASE,
 )
 _NOT_SECRET = re.compile(r"(?:_FILE|_PATH|_URL|_HOST|_USER|_USERNAME|_PORT)$", re.IGNORECASE)

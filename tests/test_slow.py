@@ -26,7 +26,9 @@ def test_installed_wheel_works_from_anywhere(tmp_path: Path) -> None:
     venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"
     src = tmp_path / "src"
-    shutil.copytree(REPO, src, symlinks=True, ignore=shutil.ignore_patterns(".venv", ".git", "*.egg-info", "build", "__pycache__"))
+    shutil.copytree(
+        REPO, src, symlinks=True, ignore=shutil.ignore_patterns(".venv", ".git", "*.egg-info", "build", "__pycache__")
+    )
     subprocess.run([str(py), "-m", "pip", "install", "--quiet", str(src)], check=True)
     shutil.rmtree(src)  # nothing may still point into the source tree
     exe = env_dir / "bin" / "modernize"
@@ -40,7 +42,10 @@ def test_installed_wheel_works_from_anywhere(tmp_path: Path) -> None:
     assert len(rows) >= 30 and {r["origin"] for r in rows} == {"builtin"}
     out = cwd / "inv.json"
     scan = subprocess.run(
-        [str(exe), "scan", str(FIXTURES / "python-web" / "root"), "-o", str(out)], capture_output=True, text=True, cwd=cwd
+        [str(exe), "scan", str(FIXTURES / "python-web" / "root"), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
     )
     assert scan.returncode == 0, scan.stderr
     assert "web01" in scan.stdout  # the summary template shipped
@@ -66,7 +71,10 @@ def test_real_debootstrap_system(debootstrapped: Path, tmp_path: Path) -> None:
     out_dir, out_tar = tmp_path / "dir.json", tmp_path / "tar.json"
     for src, out in ((debootstrapped, out_dir), (tarball(debootstrapped, tmp_path, "zst"), out_tar)):
         proc = subprocess.run(
-            [sys.executable, "-m", "modernize", "scan", str(src), "-o", str(out), "-q"], capture_output=True, text=True, env=env
+            [sys.executable, "-m", "modernize", "scan", str(src), "-o", str(out), "-q"],
+            capture_output=True,
+            text=True,
+            env=env,
         )
         assert proc.returncode == 0, proc.stderr
     inv = json.loads(out_dir.read_text())

@@ -168,8 +168,13 @@ def unwrap(argv: Iterable[str]) -> Command:
                     break
                 if a.startswith("--reuid="):
                     cmd.user = a.split("=", 1)[1]
-                rest = rest[1:] if "=" in a or a in ("--init-groups", "--clear-groups", "--keep-groups",
-                                                     "--nnp", "--no-new-privs", "--reset-env") else rest[2:]
+                rest = (
+                    rest[1:]
+                    if "=" in a
+                    or a
+                    in ("--init-groups", "--clear-groups", "--keep-groups", "--nnp", "--no-new-privs", "--reset-env")
+                    else rest[2:]
+                )
             args = rest
         elif name in _WRAPPERS:
             args = _skip_opts(args[1:], _WRAPPERS[name])
@@ -310,7 +315,9 @@ def unit_settings(sf: ServiceFacts, unit: InitUnit) -> None:
     for dropin in unit.dropins:
         sf.config_files.append(FileRef(dropin, "config", evidence=(Evidence("unit", dropin, detail="drop-in"),)))
     for f in unit.env_files:
-        sf.config_files.append(FileRef(f, "env", evidence=(Evidence("unit", unit.path, detail=f"EnvironmentFile={f}"),)))
+        sf.config_files.append(
+            FileRef(f, "env", evidence=(Evidence("unit", unit.path, detail=f"EnvironmentFile={f}"),))
+        )
     if unit.system == "supervisord" and unit.path:
         sf.config_files.append(FileRef(unit.path, "config", evidence=(ev,)))
     sf.user = sf.user or unit.user
@@ -354,7 +361,11 @@ def data_dirs_of_env(env: Iterable[object]) -> list[FileRef]:
         m = _DATA_ENV.search(name)
         if not m or not value or not value.startswith("/") or getattr(e, "secret", False):
             continue
-        role = "uploads" if m.group("what").upper() in ("MEDIA", "UPLOAD", "UPLOADS", "ATTACHMENT", "ATTACHMENTS") else "data"
+        role = (
+            "uploads"
+            if m.group("what").upper() in ("MEDIA", "UPLOAD", "UPLOADS", "ATTACHMENT", "ATTACHMENTS")
+            else "data"
+        )
         out.append(FileRef(value.rstrip("/") or "/", role, evidence=tuple(getattr(e, "evidence", ()))[:1]))
     return out
 

@@ -179,9 +179,13 @@ def _find_export(toks: list[tuple[str, str, int]]) -> int | None:
     exported: str | None = None
     for i, (kind, text, _) in enumerate(toks):
         nxt = toks[i + 1 : i + 4]
-        if kind == "id" and text in ("const", "let", "var") and len(nxt) >= 3:
-            if nxt[0][0] == "id" and nxt[1][1] == "=" and nxt[2][1] == "{":
-                names.setdefault(nxt[0][1], i + 3)
+        if (
+            kind == "id"
+            and text in ("const", "let", "var")
+            and len(nxt) >= 3
+            and (nxt[0][0], nxt[1][1], nxt[2][1]) == ("id", "=", "{")
+        ):
+            names.setdefault(nxt[0][1], i + 3)
         if kind == "id" and text == "module" and [t[1] for t in nxt[:3]] == [".", "exports", "="]:
             after = toks[i + 4] if i + 4 < len(toks) else None
             if after and after[1] == "{":

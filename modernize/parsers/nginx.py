@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from modernize.snapshot import Snapshot
-from modernize.snapshot import paths as P  # noqa: N812 - the codebase's alias
+from modernize.snapshot import paths as P
 from modernize.snapshot.base import has_magic
 
 MAX_INCLUDE_DEPTH = 20

@@ -95,10 +95,13 @@ class ReadFailed(Exception):
 class NotYetRead(BaseException):
     """The source has not fetched these files yet; the scanner fetches them in one
     batched pass and calls the detector again. BaseException so that a detector's
-    own `except Exception` cannot swallow it."""
+    own `except Exception` cannot swallow it. Each request is a declaration of one
+    canonical path (with its read mode and size bound)."""
 
-    def __init__(self, paths: Iterable[str]) -> None:
-        self.paths = tuple(sorted(set(paths)))
+    def __init__(self, requests: Iterable[str | Declaration]) -> None:
+        reqs = {r if isinstance(r, Declaration) else Declaration(r) for r in requests}
+        self.requests = tuple(sorted(reqs, key=lambda d: (d.pattern, d.mode.value, d.size, d.max_size)))
+        self.paths = tuple(sorted({d.pattern for d in self.requests}))
         super().__init__(", ".join(self.paths))
 
 
@@ -166,11 +169,12 @@ class Snapshot(ABC):
     def prefetch(self, declarations: list[Declaration]) -> None:  # noqa: B027 - optional hook
         """Fetch everything the declarations cover, in as few passes as the source allows."""
 
-    def want(self, paths: Iterable[str]) -> None:  # noqa: B027 - optional hook
-        """Say which extra files are about to be read. Sources that fetch ahead raise
-        NotYetRead for those not fetched yet, so the scanner batches them."""
+    def want(self, paths: Iterable[str | Declaration]) -> None:  # noqa: B027 - optional hook
+        """Say which extra files are about to be read (a path reads whole; a Declaration
+        of one path says head/tail or a larger size bound). Sources that fetch ahead
+        raise NotYetRead for those not fetched yet, so the scanner batches them."""
 
-    def fetch_more(self, paths: Iterable[str]) -> None:  # noqa: B027 - optional hook
+    def fetch_more(self, requests: Iterable[Declaration]) -> None:  # noqa: B027 - optional hook
         """Fetch these files in one more pass (called by the scanner)."""
 
     def settle(self) -> None:  # noqa: B027 - optional hook

@@ -90,7 +90,8 @@ class IndexedSnapshot(Snapshot):
         if have is None or (have[0] is not ReadMode.WHOLE and have[0] is not mode):
             if self.settled:
                 raise ReadFailed(cpath, ReadStatus.UNREADABLE)
-            raise NotYetRead([source])
+            ask = Declaration(source, mode, decl.size if decl else 0, decl.max_size if decl else 0)
+            raise NotYetRead([ask])
         data = have[1]
         if have[0] is ReadMode.WHOLE and decl is not None:
             if mode is ReadMode.HEAD:
@@ -100,25 +101,28 @@ class IndexedSnapshot(Snapshot):
         return data
 
     # -- batching --------------------------------------------------------------------
-    def missing_contents(self, paths: Iterable[str]) -> list[str]:
-        """Canonical paths of regular files among `paths` whose bytes are not fetched yet."""
+    def missing_contents(self, paths: Iterable[str | Declaration]) -> list[Declaration]:
+        """Requests (canonical path, mode, bound) for the regular files among `paths`
+        whose bytes are not fetched yet in the way asked (a head is no whole file)."""
         out = []
-        for path in paths:
-            res = self.resolve(path)
+        for item in paths:
+            decl = item if isinstance(item, Declaration) else Declaration(item)
+            res = self.resolve(decl.pattern)
             if res.status is not ReadStatus.OK or res.info is None or res.info.kind != FILE:
                 continue
-            source = res.info.hardlink_to or res.path or path
-            if source in self.contents or source in self.unreadable:
+            source = res.info.hardlink_to or res.path or decl.pattern
+            have = self.contents.get(source)
+            if source in self.unreadable or (have is not None and (have[0] is ReadMode.WHOLE or have[0] is decl.mode)):
                 continue
-            if res.info.size > self.max_file_size:
-                continue
-            out.append(source)
+            if decl.mode is ReadMode.WHOLE and res.info.size > (decl.max_size or self.max_file_size):
+                continue  # it will read as too large: no pass can change that
+            out.append(Declaration(source, decl.mode, decl.size, decl.max_size))
         return out
 
     def settle(self) -> None:
         self.settled = True
 
-    def want(self, paths: Iterable[str]) -> None:
+    def want(self, paths: Iterable[str | Declaration]) -> None:
         if self.settled:
             return
         missing = self.missing_contents(paths)

@@ -74,8 +74,8 @@ class MemorySnapshot(IndexedSnapshot):
     def prefetch(self, declarations: list[Declaration]) -> None:
         self._matcher = Matcher(declarations)
 
-    def want(self, paths: Iterable[str]) -> None:
-        self._wanted.update(P.normalize(p) for p in paths)
+    def want(self, paths: Iterable[str | Declaration]) -> None:
+        self._wanted.update(P.normalize(p.pattern if isinstance(p, Declaration) else p) for p in paths)
 
     def read(self, path: str, decl: Declaration | None = None) -> ReadResult:
         if self.strict and not self._covered(P.normalize(path)):

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import bz2
 import io
-import types
 import lzma
 import os
+import types
 import zlib
 from collections.abc import Callable, Iterable
 from typing import BinaryIO
@@ -139,7 +139,7 @@ def open_stream(
     elif kind == "xz":
         stream = lzma.LZMAFile(counted)  # type: ignore[assignment]
     elif kind == "bzip2":
-        stream = bz2.BZ2File(counted)  # type: ignore[assignment]
+        stream = bz2.BZ2File(counted)  # type: ignore[assignment]  # noqa: SIM115
     else:
         stream = counted  # type: ignore[assignment]
     closers.insert(0, stream)
@@ -184,15 +184,16 @@ class TarballSnapshot(IndexedSnapshot):
         self._check_hardlinks()
         # Second pass only for what a declaration covers through a symlink we could
         # not foresee (e.g. an unusual link to another disk's tree).
-        needed: set[str] = set()
+        needed: list[Declaration] = []
         for decl in declarations:
             # `**/x` patterns never follow symlinked directories (as glob does), so
             # the in-stream match already saw every member they cover
             if decl.mode is ReadMode.META or decl.pattern.startswith(("**", "/**")):
                 continue
             hits = self.glob(decl.pattern) if any(c in decl.pattern for c in "*?[") else [decl.pattern]
-            for hit in self.missing_contents(h for h in hits if not self._excluded(h, decl)):
-                needed.add(hit)
+            needed += self.missing_contents(
+                Declaration(h, decl.mode, decl.size, decl.max_size) for h in hits if not self._excluded(h, decl)
+            )
         if needed:
             self.fetch_more(needed)
 
@@ -204,14 +205,19 @@ class TarballSnapshot(IndexedSnapshot):
     def _usrmerge_twin(decl: Declaration) -> Declaration:
         return Declaration("/usr" + decl.pattern, decl.mode, decl.size, decl.max_size, decl.exclude)
 
-    def fetch_more(self, paths: Iterable[str]) -> None:
-        wanted = set(paths)
+    def fetch_more(self, requests: Iterable[Declaration]) -> None:
+        wanted: dict[str, Declaration] = {}
+        for d in requests:
+            old = wanted.get(d.pattern)
+            # one path asked for twice: a whole read covers a head or tail
+            if old is None or (old.mode is not ReadMode.WHOLE and d.mode is ReadMode.WHOLE):
+                wanted[d.pattern] = d
         if not wanted:
             return
         if not self.complete:
             self.unreadable.update(wanted)  # the damage is still there: do not read again
             return
-        self._pass(lambda p: Declaration(p) if p in wanted else None, build_index=False)
+        self._pass(wanted.get, build_index=False)
         self.unreadable.update(p for p in wanted if p not in self.contents)
 
     def _pass(self, match: Callable[[str], Declaration | None], *, build_index: bool, careful: bool = False) -> None:

@@ -89,7 +89,8 @@ def test_cron_and_logrotate() -> None:
     }
     inv = run(files)
     cron = service(inv, "cron")
-    assert {f.path for f in cron.config_files} == {"/etc/crontab", "/etc/cron.d/backup"}
+    assert {f.path for f in cron.config_files if f.role == "config"} == {"/etc/crontab", "/etc/cron.d/backup"}
+    assert {f.path for f in cron.config_files if f.role == "env"} == {"/etc/default/cron"}  # from the unit
     assert cron.kind == "scheduler" and cron.enabled is True
     lr = service(inv, "logrotate")
     assert lr.enabled is True and lr.plumbing

@@ -46,7 +46,7 @@ def test_alpine_fixture_with_disabled_sentinel() -> None:
     sentinel = service(inv, "redis-sentinel")
     assert sentinel.ports == ()  # `port 26379` in sentinel.conf, but nothing starts it
     assert sentinel.enabled is False
-    assert [f.path for f in sentinel.config_files] == ["/etc/sentinel.conf"]
+    assert [f.path for f in sentinel.config_files if f.role == "config"] == ["/etc/sentinel.conf"]
 
 
 def conf(text: str, **extra: str) -> set[tuple[str | None, int | None]]:
