@@ -137,9 +137,9 @@ def open_stream(
 
         stream = zstandard.ZstdDecompressor().stream_reader(counted, read_size=1 << 20)  # type: ignore[assignment]
     elif kind == "xz":
-        stream = lzma.LZMAFile(counted)  # type: ignore[assignment]
+        stream = lzma.LZMAFile(counted)  # type: ignore[assignment]  # noqa: SIM115
     elif kind == "bzip2":
-        stream = bz2.BZ2File(counted)  # type: ignore[assignment]  # noqa: SIM115
+        stream = bz2.BZ2File(counted)  # type: ignore[assignment]
     else:
         stream = counted  # type: ignore[assignment]
     closers.insert(0, stream)
