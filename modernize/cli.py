@@ -106,8 +106,9 @@ def summary(inv: Inventory) -> str:
         "errors": sum(1 for f in inv.findings if f.level == "error"),
         "warnings": sum(1 for f in inv.findings if f.level == "warning"),
     }
-    services = [(s, " ".join(port_label(p) for p in s.ports)) for s in inv.services]
-    return render("summary.txt.j2", inv=inv, counts=counts, services=services)
+    services = [(s, " ".join(port_label(p) for p in s.ports)) for s in inv.services if not s.plumbing]
+    plumbing = [s for s in inv.services if s.plumbing]
+    return render("summary.txt.j2", inv=inv, counts=counts, services=services, plumbing=plumbing)
 
 
 def _registry(only: list[str], skip: list[str]) -> Registry:
