@@ -143,6 +143,10 @@ class NodeAppsDetector(Detector):
         *whole(*(f"{r}/**/package.json" for r in APP_ROOTS), exclude=("node_modules", ".git")),
         *whole(*(f"{r}/**/{e}" for r in APP_ROOTS for e in ECOSYSTEM), exclude=("node_modules", ".git")),
         *whole("/home/*/.pm2/dump.pm2", "/root/.pm2/dump.pm2"),
+        # installed dependencies' manifests (their versions): declared so that a tarball
+        # pass keeps them on the way, instead of costing a pass of their own
+        *whole(*(f"{r}/**/node_modules/*/package.json" for r in APP_ROOTS)),
+        *whole(*(f"{r}/**/node_modules/@*/*/package.json" for r in APP_ROOTS)),
     )
 
     def detect(self, snap: Snapshot, found: Found) -> None:

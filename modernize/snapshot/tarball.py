@@ -22,8 +22,8 @@ from typing import BinaryIO
 
 from modernize.errors import CorruptArchiveError, SourceError
 from modernize.snapshot import paths as P
-from modernize.snapshot.base import DIR, FILE, SYMLINK, FileInfo
-from modernize.snapshot.declarations import Declaration, Matcher, ReadMode
+from modernize.snapshot.base import DIR, FILE, SYMLINK, FileInfo, has_magic
+from modernize.snapshot.declarations import Declaration, Matcher, ReadMode, literal_prefix
 from modernize.snapshot.indexed import IndexedSnapshot
 from modernize.snapshot.tarstream import Member, TarFormatError, TarReader
 
@@ -172,6 +172,7 @@ class TarballSnapshot(IndexedSnapshot):
         self.unsafe_members: list[str] = []
         self._partial: Callable[[str], Declaration | None] | None = None
         self._chase: dict[str, Declaration] = {}
+        self._declared_links: list[tuple[str, Declaration]] = []
         self.bytes_kept = 0
 
     # -- passes ---------------------------------------------------------------------
@@ -184,18 +185,34 @@ class TarballSnapshot(IndexedSnapshot):
         self._check_hardlinks()
         # Second pass only for what a declaration covers through a symlink we could
         # not foresee (e.g. an unusual link to another disk's tree).
-        needed: list[Declaration] = []
+        # Declared symlinks whose target came earlier in the stream:
+        needed = self.missing_contents(
+            Declaration(link, d.mode, d.size, d.max_size) for link, d in self._declared_links
+        )
         for decl in declarations:
-            # `**/x` patterns never follow symlinked directories (as glob does), so
-            # the in-stream match already saw every member they cover
-            if decl.mode is ReadMode.META or decl.pattern.startswith(("**", "/**")):
+            # `**` never follows symlinked directories (as glob does): where nothing but
+            # `**` can cross a directory link, the in-stream match already saw every member
+            if decl.mode is ReadMode.META or not self._may_cross_links(decl.pattern):
                 continue
-            hits = self.glob(decl.pattern) if any(c in decl.pattern for c in "*?[") else [decl.pattern]
+            hits = self.glob(decl.pattern) if has_magic(decl.pattern) else [decl.pattern]
             needed += self.missing_contents(
                 Declaration(h, decl.mode, decl.size, decl.max_size) for h in hits if not self._excluded(h, decl)
             )
         if needed:
             self.fetch_more(needed)
+
+    def _may_cross_links(self, pattern: str) -> bool:
+        """Could this pattern reach a file through a directory symlink? Yes when its
+        literal directory part is not canonical (`/lib/...` on merged-/usr) or when a
+        wildcard other than `**` names a directory (`/etc/php/*/fpm/...`)."""
+        if pattern.startswith("**"):
+            return False
+        prefix = literal_prefix(pattern)
+        pdir = prefix.rsplit("/", 1)[0] or "/"
+        if self.realpath(pdir) != pdir:
+            return True
+        dirs = pattern[len(pdir) :].strip("/").split("/")[:-1]
+        return any(has_magic(c) and c != "**" for c in dirs)
 
     @staticmethod
     def _excluded(path: str, decl: Declaration) -> bool:
@@ -288,6 +305,7 @@ class TarballSnapshot(IndexedSnapshot):
                     # a declared link: keep its target too, should it come later
                     base = "/" if m.linkname.startswith("/") else P.parent(path)
                     self._chase[P.normalize(P.join(base, m.linkname))] = decl
+                    self._declared_links.append((path, decl))
             elif m.type == "hardlink":
                 target = P.member_to_path(m.linkname)
                 if target is None:
