@@ -301,8 +301,9 @@ class TarballSnapshot(IndexedSnapshot):
                 info.linkname = m.linkname
                 info.size = len(m.linkname)
                 decl = match(path)
-                if decl is not None:
-                    # a declared link: keep its target too, should it come later
+                # a link a detector named (not one that merely lies in a declared tree,
+                # like /etc/alternatives/* under /etc/**): keep its target too
+                if decl is not None and "**" not in decl.pattern:
                     base = "/" if m.linkname.startswith("/") else P.parent(path)
                     self._chase[P.normalize(P.join(base, m.linkname))] = decl
                     self._declared_links.append((path, decl))
