@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -55,14 +56,21 @@ class Progress:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
+        self.lock = threading.Lock()  # bytes are counted on the inflating thread
         self.start = time.monotonic()
         self.last = 0.0
         self.detector = ""
 
     def bytes(self, done: int, total: int) -> None:
         now = time.monotonic()
-        if not self.enabled or now - self.last < 0.2:
+        if not self.enabled or now - self.last < 0.2 or not self.lock.acquire(blocking=False):
             return
+        try:
+            self._bytes(done, total, now)
+        finally:
+            self.lock.release()
+
+    def _bytes(self, done: int, total: int, now: float) -> None:
         self.last = now
         rate = done / max(now - self.start, 1e-6)
         left = (total - done) / rate if rate > 0 else 0
@@ -75,13 +83,15 @@ class Progress:
 
     def step(self, name: str) -> None:
         if self.enabled:
-            sys.stderr.write(f"\r\033[Kdetector {name}")
-            sys.stderr.flush()
+            with self.lock:
+                sys.stderr.write(f"\r\033[Kdetector {name}")
+                sys.stderr.flush()
 
     def done(self) -> None:
         if self.enabled:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+            with self.lock:
+                sys.stderr.write("\r\033[K")
+                sys.stderr.flush()
 
 
 def port_label(p: Port) -> str:

@@ -105,12 +105,19 @@ def test_hostile_tarball_reads_nothing_outside(
     assert any("unsafe member" in r for r in skipped.values())  # ../../escape.txt
 
 
+@pytest.mark.parametrize("codec", ["gzip", "zstd", "xz"])
 def test_truncated_tarball_gives_partial_inventory_and_clear_error(
-    hostile: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    hostile: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    codec: str,
 ) -> None:
     gz, _ = hostile
-    cut = tmp_path / "cut.tar.gz"
-    data = gz.read_bytes()
+    plain = subprocess.run(["gzip", "-dc", str(gz)], capture_output=True, check=True).stdout
+    packed = subprocess.run([codec, "-c"], input=plain, capture_output=True, check=True).stdout
+    cut = tmp_path / f"cut.tar.{codec}"
+    data = packed
     cut.write_bytes(data[: len(data) * 4 // 5])
     out = tmp_path / "inv.json"
     code, _, printed = _scan_recording_opens(monkeypatch, cut, out, capsys)

@@ -155,7 +155,7 @@ class Matcher:
     def __init__(self, declarations: Iterable[Declaration]) -> None:
         decls = sorted(set(declarations), key=lambda d: (_PRIORITY[d.mode], -d.max_size, -d.size, d.pattern))
         self.declarations = tuple(decls)
-        self._each = [re.compile(_one(d) + "\\Z", re.DOTALL) for d in decls]
+        self._each: list[re.Pattern[str]] | None = None  # compiled on first use (rare)
         by_top: dict[str, list[tuple[int, Declaration]]] = {}
         anywhere: list[tuple[int, Declaration]] = []
         for i, d in enumerate(decls):
@@ -187,6 +187,8 @@ class Matcher:
 
     def partial(self, path: str) -> Declaration | None:
         """The best HEAD or TAIL declaration for a path too large to read whole."""
+        if self._each is None:
+            self._each = [re.compile(_one(d) + "\\Z", re.DOTALL) for d in self.declarations]
         for decl, rx in zip(self.declarations, self._each, strict=True):
             if decl.mode in (ReadMode.HEAD, ReadMode.TAIL) and rx.match(path):
                 return decl

@@ -15,10 +15,11 @@ import bz2
 import io
 import lzma
 import os
-import types
+import queue
+import threading
 import zlib
 from collections.abc import Callable, Iterable
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from modernize.errors import CorruptArchiveError, SourceError
 from modernize.snapshot import paths as P
@@ -53,37 +54,16 @@ def sniff(path: str) -> str:
     return "none"  # a plain tar, or the reader will say it is not one
 
 
-class _Counting(io.RawIOBase):
-    """Counts compressed bytes read, for the progress display."""
+class _Incremental(io.RawIOBase):
+    """A compressed stream decoded chunk by chunk with a decompressor object (zlib,
+    lzma, bz2 API): on a truncated file it hands over every byte before the damage,
+    where file-like readers lose their whole last read. Concatenated streams (as
+    `pigz`/`pxz` write) are followed through `unused_data`."""
 
-    def __init__(self, raw: BinaryIO, on_bytes: Callable[[int], None] | None) -> None:
+    def __init__(self, raw: BinaryIO, make: Callable[[], Any]) -> None:
         self._raw = raw
-        self._on = on_bytes
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        n = self._raw.readinto(b)  # type: ignore[attr-defined]
-        if n and self._on is not None:
-            self._on(n)
-        return n or 0
-
-
-class _CarefulGzip(io.RawIOBase):
-    """gzip decoded block by block in this thread: slower than the threaded reader, but
-    on a truncated file it hands over every byte before the damage (the threaded
-    reader loses the whole block the damage is in)."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        zlib_mod: types.ModuleType
-        try:
-            from isal import isal_zlib as zlib_mod
-        except ImportError:  # pragma: no cover
-            zlib_mod = zlib
-        self._zlib = zlib_mod
-        self._raw = raw
-        self._d = zlib_mod.decompressobj(31)
+        self._make = make
+        self._d = make()
         self._out = b""
 
     def readable(self) -> bool:
@@ -93,18 +73,17 @@ class _CarefulGzip(io.RawIOBase):
         while not self._out:
             chunk = self._raw.read(1 << 20)
             if not chunk:
-                if not self._d.eof:
-                    # truncated: hand over what decodes, then end; the tar layer reports
-                    # the archive as ending inside a member
-                    self._out = self._d.flush()
-                    if not self._out:
-                        return 0
-                    break
-                return 0
+                # at the end: whatever decodes is handed over; a truncated stream then
+                # ends early and the tar layer reports the member it ended in
+                flush = getattr(self._d, "flush", None)
+                self._out = flush() if callable(flush) and not self._d.eof else b""
+                if not self._out:
+                    return 0
+                break
             self._out = self._d.decompress(chunk)
-            while self._d.eof and self._d.unused_data:  # concatenated gzip members
+            while self._d.eof and self._d.unused_data:
                 rest = self._d.unused_data
-                self._d = self._zlib.decompressobj(31)
+                self._d = self._make()
                 self._out += self._d.decompress(rest)
         n = min(len(b), len(self._out))
         b[:n] = self._out[:n]
@@ -112,38 +91,123 @@ class _CarefulGzip(io.RawIOBase):
         return n
 
 
-def open_stream(
-    path: str, on_bytes: Callable[[int], None] | None = None, *, careful: bool = False
-) -> tuple[BinaryIO, list[object]]:
-    """A decompressed byte stream of the archive, plus what must be closed after."""
+def _gzip_decompressor() -> Any:
+    try:
+        from isal import isal_zlib
+
+        return isal_zlib.decompressobj(31)
+    except ImportError:  # pragma: no cover
+        return zlib.decompressobj(31)
+
+
+class _Prefetching(io.RawIOBase):
+    """Runs a decompressor in a helper thread, a few chunks ahead of the parser.
+    zstandard, lzma and bz2 release the GIL while they inflate, so inflating and
+    parsing overlap on two cores (igzip_threaded does the same for gzip)."""
+
+    _END = b""
+
+    def __init__(self, stream: BinaryIO, chunk: int = 4 << 20, depth: int = 4) -> None:
+        self._stream = stream
+        self._chunk = chunk
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=depth)
+        self._buf = b""
+        self._done = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="modernize-inflate", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                data = self._stream.read(self._chunk)
+                self._put(data)
+                if not data:
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+            self._put(exc)
+
+    def _put(self, item: bytes | BaseException) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+        if self._buf:
+            out, self._buf = self._buf, b""
+            return out
+        if self._done:
+            return self._END
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            self._done = True
+            raise item
+        if not item:
+            self._done = True
+        return item
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._buf or self.read()
+        n = min(len(b), len(data))
+        b[:n] = data[:n]
+        self._buf = data[n:]
+        return n
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        super().close()
+
+
+def open_stream(path: str, *, careful: bool = False) -> tuple[BinaryIO, list[object], Callable[[], int]]:
+    """A decompressed byte stream of the archive, what must be closed after, and a
+    function telling how far into the compressed file the reading is (for progress).
+
+    The decompressors read the file object directly, not through a Python wrapper:
+    a wrapper would make the inflating thread wait for the interpreter lock that
+    the parsing thread holds, and the overlap of the two is where the speed is."""
     kind = sniff(path)
-    raw = open(path, "rb")  # noqa: SIM115 - closed by the caller through the returned list
-    counted = io.BufferedReader(_Counting(raw, on_bytes), buffer_size=1 << 20)
-    closers: list[object] = [counted, raw]
+    raw = open(path, "rb", buffering=1 << 20)  # noqa: SIM115 - closed by the caller through the returned list
+    fd = raw.fileno()
+
+    def position() -> int:
+        return os.lseek(fd, 0, os.SEEK_CUR)
+
+    closers: list[object] = [raw]
     stream: BinaryIO
     if kind == "gzip" and careful:
-        stream = io.BufferedReader(_CarefulGzip(counted), buffer_size=4 << 20)  # type: ignore[assignment]
+        stream = io.BufferedReader(_Incremental(raw, _gzip_decompressor), buffer_size=4 << 20)  # type: ignore[assignment]
     elif kind == "gzip":
         try:
             from isal import igzip_threaded
 
-            stream = igzip_threaded.open(counted, "rb", threads=1, block_size=4 << 20)  # type: ignore[no-untyped-call]
+            stream = igzip_threaded.open(raw, "rb", threads=1, block_size=4 << 20)  # type: ignore[no-untyped-call]
         except ImportError:  # pragma: no cover - isal is a dependency; stdlib fallback
             import gzip
 
-            stream = gzip.GzipFile(fileobj=counted)  # type: ignore[assignment]
+            stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
     elif kind == "zstd":
         import zstandard
 
-        stream = zstandard.ZstdDecompressor().stream_reader(counted, read_size=1 << 20)  # type: ignore[assignment]
-    elif kind == "xz":
-        stream = lzma.LZMAFile(counted)  # type: ignore[assignment]  # noqa: SIM115
-    elif kind == "bzip2":
-        stream = bz2.BZ2File(counted)  # type: ignore[assignment]
+        inner: BinaryIO = zstandard.ZstdDecompressor().stream_reader(raw, read_size=1 << 20)
+        stream = _Prefetching(inner)  # type: ignore[assignment]
+        closers.insert(0, inner)
+    elif kind in ("xz", "bzip2"):
+        make = lzma.LZMADecompressor if kind == "xz" else bz2.BZ2Decompressor
+        inner = io.BufferedReader(_Incremental(raw, make), buffer_size=4 << 20)  # type: ignore[arg-type]
+        stream = _Prefetching(inner)  # type: ignore[assignment]
+        closers.insert(0, inner)
     else:
-        stream = counted  # type: ignore[assignment]
-    closers.insert(0, stream)
-    return stream, closers
+        stream = raw
+    if stream is not raw:
+        closers.insert(0, stream)
+    return stream, closers, position
 
 
 _KINDS = {"file": FILE, "hardlink": FILE, "symlink": SYMLINK, "dir": DIR}
@@ -239,18 +303,17 @@ class TarballSnapshot(IndexedSnapshot):
 
     def _pass(self, match: Callable[[str], Declaration | None], *, build_index: bool, careful: bool = False) -> None:
         self.passes += 1
-        done = [0]
-
-        def tick(n: int) -> None:
-            done[0] += n
-            if self._progress is not None:
-                self._progress(done[0], self.total_bytes)
-
         try:
-            stream, closers = open_stream(self.file, tick, careful=careful)
+            stream, closers, position = open_stream(self.file, careful=careful)
         except OSError as exc:
             raise SourceError(f"{self.file}: {exc.strerror or exc}") from exc
-        reader = TarReader(stream)
+        progress = self._progress
+
+        def tick(_n: int) -> None:
+            if progress is not None:
+                progress(min(position(), self.total_bytes), self.total_bytes)
+
+        reader = TarReader(stream, on_read=tick)
         try:
             for member in reader:
                 self._member(reader, member, match, build_index)
