@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 
 def environment() -> jinja2.Environment:
+    import jinja2  # imported when something is rendered, not on every start
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(files("templates"))),
         undefined=jinja2.StrictUndefined,

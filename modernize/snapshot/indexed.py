@@ -12,6 +12,8 @@ from modernize.snapshot import paths as P
 from modernize.snapshot.base import DIR, FILE, FileInfo, NotYetRead, ReadFailed, ReadStatus, Snapshot
 from modernize.snapshot.declarations import Declaration, ReadMode
 
+_NO_DIR = FileInfo("", "missing")
+
 
 class IndexedSnapshot(Snapshot):
     def __init__(self, location: str, **kwargs: int) -> None:
@@ -31,18 +33,25 @@ class IndexedSnapshot(Snapshot):
             if info.kind == DIR:
                 self.entries["/"] = info
             return
-        self._ensure_parent(P.parent(path))
+        cut = path.rfind("/")
+        parent = path[:cut] or "/"
+        kids = self._kids.get(parent)
+        if kids is None or self.entries.get(parent, _NO_DIR).kind != DIR:
+            self._ensure_parent(parent)
+            kids = self._kids[parent]
         old = self.entries.get(path)
         self.entries[path] = info
         if old is None:
-            self._kids[P.parent(path)].add(path.rsplit("/", 1)[1])
-            self._sorted.pop(P.parent(path), None)
-        if info.kind == DIR:
-            self._kids.setdefault(path, set())
-        elif old is not None and old.kind == DIR:
+            kids.add(path[cut + 1 :])
+            if self._sorted:
+                self._sorted.pop(parent, None)
+        elif old.kind == DIR and info.kind != DIR:
             # a later member replaced a directory: drop what was below it
             self._drop_below(path)
-        self.contents.pop(path, None)
+        if info.kind == DIR:
+            self._kids.setdefault(path, set())
+        if self.contents:
+            self.contents.pop(path, None)
 
     def _ensure_parent(self, path: str) -> None:
         ent = self.entries.get(path)

@@ -220,13 +220,19 @@ class TarReader:
                 raise
             if block == _ZERO:
                 return  # end of archive (the second zero block need not be read)
-            if not _checksum_ok(block):
+            # The checksum is verified on the first header and on any without the ustar
+            # magic (v7 archives, or damage); later well-formed headers rely on the magic,
+            # and malformed number fields still fail below.
+            if (first or block[257:262] != b"ustar") and not _checksum_ok(block):
                 if first:
                     raise TarFormatError("not a tar archive (bad header checksum)")
                 raise TarFormatError(f"corrupt header after member {self.last_name!r}")
             first = False
             tflag = chr(block[156])
-            size = _num(block[124:136])
+            try:  # the common case inline: octal digits then NUL (a call per field adds up)
+                size = int(block[124:135], 8)
+            except ValueError:
+                size = _num(block[124:136])
             if tflag in ("L", "K", "x", "g"):
                 data = self._take(self._padded(size))[:size]
                 if tflag == "L":
@@ -254,16 +260,28 @@ class TarReader:
                 linkname = merged["linkpath"]
             if "size" in merged:
                 size = int(merged["size"])
-            mtime: float = float(_num(block[136:148]))
-            if "mtime" in merged:
-                mtime = float(merged["mtime"])
-            uid = int(merged["uid"]) if "uid" in merged else _num(block[108:116])
-            gid = int(merged["gid"]) if "gid" in merged else _num(block[116:124])
+            try:
+                mtime = float(int(block[136:147], 8))
+                uid = int(block[108:115], 8)
+                gid = int(block[116:123], 8)
+                mode = int(block[100:107], 8) & 0o7777
+            except ValueError:
+                mtime = float(_num(block[136:148]))
+                uid = _num(block[108:116])
+                gid = _num(block[116:124])
+                mode = _num(block[100:108]) & 0o7777
+            if merged:
+                if "mtime" in merged:
+                    mtime = float(merged["mtime"])
+                if "uid" in merged:
+                    uid = int(merged["uid"])
+                if "gid" in merged:
+                    gid = int(merged["gid"])
             member = Member(
                 name=name,
                 type=_TYPES.get(tflag, "other"),
                 size=size,
-                mode=_num(block[100:108]) & 0o7777,
+                mode=mode,
                 uid=uid,
                 gid=gid,
                 mtime=mtime,
