@@ -25,6 +25,7 @@ from modernize.detector import Detector
 from modernize.facts import Endpoint, Found, ServiceFacts
 from modernize.model import Evidence, FileRef, Port
 from modernize.parsers import bind
+from modernize.parsers.includes import read_once
 from modernize.parsers.shell import assignments
 from modernize.secrets import make_secret
 from modernize.snapshot import Snapshot
@@ -324,13 +325,9 @@ class DnsDetector(Detector):
         clause: list[str],
         seen: set[str],
     ) -> None:
-        if path in seen or len(seen) > 100:
-            return
-        seen.add(path)
-        text = snap.text(path)
+        text = read_once(snap, path, seen, files)
         if text is None:
             return
-        files.append(path)
         for no, raw in enumerate(text.splitlines(), 1):
             line = raw.split("#", 1)[0].strip() if '"' not in raw else re.sub(r"\s#.*$", "", raw).strip()
             if not line or ":" not in line:

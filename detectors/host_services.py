@@ -29,6 +29,7 @@ from modernize.detector import Detector
 from modernize.facts import Endpoint, Found, ServiceFacts
 from modernize.model import Evidence, FileRef, InitUnit, Port
 from modernize.parsers import rsyslog
+from modernize.parsers.includes import read_once
 from modernize.parsers.shell import assignments
 from modernize.secrets import make_secret
 from modernize.snapshot import Snapshot
@@ -439,13 +440,9 @@ class HostServicesDetector(Detector):
         files: list[str],
         seen: set[str],
     ) -> None:
-        if path in seen or len(seen) > 100:
-            return
-        seen.add(path)
-        text = snap.text(path)
+        text = read_once(snap, path, seen, files)
         if text is None:
             return
-        files.append(path)
         for no, raw in enumerate(text.splitlines(), 1):
             line = raw.strip()
             if not line or line[0] in "#;!%":
@@ -611,13 +608,9 @@ class HostServicesDetector(Detector):
     def _zabbix_file(
         self, snap: Snapshot, path: str, out: list[tuple[str, str, str, int]], files: list[str], seen: set[str]
     ) -> None:
-        if path in seen or len(seen) > 100:
-            return
-        seen.add(path)
-        text = snap.text(path)
+        text = read_once(snap, path, seen, files)
         if text is None:
             return
-        files.append(path)
         for no, raw in enumerate(text.splitlines(), 1):
             line = raw.strip()
             if not line or line.startswith("#") or "=" not in line:

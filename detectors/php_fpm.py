@@ -18,6 +18,7 @@ from modernize.detector import Detector
 from modernize.endpoints import classify_setting
 from modernize.facts import Found, ServiceFacts
 from modernize.model import Evidence, FileRef, Port
+from modernize.parsers.includes import read_once
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
 from modernize.snapshot.base import has_magic
@@ -108,13 +109,9 @@ class PhpFpmDetector(Detector):
         files: list[str],
         seen: set[str],
     ) -> None:
-        if path in seen or len(seen) > 100:
-            return
-        seen.add(path)
-        text = snap.text(path)
+        text = read_once(snap, path, seen, files)
         if text is None:
             return
-        files.append(path)
         current = pools.setdefault("global", Pool("global"))
         for no, raw in enumerate(text.splitlines(), 1):
             line = raw.strip()

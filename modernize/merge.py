@@ -75,6 +75,24 @@ def _uniq(items: Iterable[object]) -> list:  # type: ignore[type-arg]
     return out
 
 
+_LIST_FIELDS = (
+    "ports",
+    "config_files",
+    "data_dirs",
+    "log_paths",
+    "content_paths",
+    "env",
+    "env_files",
+    "secrets",
+    "packages",
+    "binaries",
+    "units",
+    "started_by",
+    "endpoints",
+    "evidence",
+)
+
+
 def merge_facts(parts: list[ServiceFacts]) -> ServiceFacts:
     """Join facts about one service; the first detector (by name) to set a scalar wins,
     lists are unioned."""
@@ -89,41 +107,11 @@ def merge_facts(parts: list[ServiceFacts]) -> ServiceFacts:
         if not base.command and p.command:
             base.command = p.command
         base.plumbing = base.plumbing or p.plumbing
-        for name in (
-            "ports",
-            "config_files",
-            "data_dirs",
-            "log_paths",
-            "content_paths",
-            "env",
-            "env_files",
-            "secrets",
-            "packages",
-            "binaries",
-            "units",
-            "started_by",
-            "endpoints",
-            "evidence",
-        ):
+        for name in _LIST_FIELDS:
             getattr(base, name).extend(getattr(p, name))
         for k, v in p.attributes.items():
             base.attributes.setdefault(k, v)
-    for name in (
-        "ports",
-        "config_files",
-        "data_dirs",
-        "log_paths",
-        "content_paths",
-        "env",
-        "env_files",
-        "secrets",
-        "packages",
-        "binaries",
-        "units",
-        "started_by",
-        "endpoints",
-        "evidence",
-    ):
+    for name in _LIST_FIELDS:
         setattr(base, name, _uniq(getattr(base, name)))
     base.found_by = ",".join(sorted(set(by)))
     return base
