@@ -237,3 +237,30 @@ def test_memory_snapshot_is_strict() -> None:
         s.read_text("/etc/other")
     s.want(["/etc/other"])
     assert s.read_text("/etc/other") == "b\n"
+
+
+def test_directory_root_given_through_a_link(tmp_path: Path) -> None:
+    _write_dir(tmp_path / "real")
+    os.symlink(tmp_path / "real", tmp_path / "link")
+    s = DirectorySnapshot(str(tmp_path / "link"))
+    s.prefetch(EVERYTHING)
+    assert s.read_text("/etc/hostname") == "web01\n"
+    assert s.glob("/lib/systemd/system/*.service")
+
+
+def test_unlistable_directory_is_recorded_not_taken_as_empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A non-root scan meets directories it cannot list: that is "denied", not "empty".
+    (Tests run as root, so the denial is simulated at the os.scandir boundary.)"""
+    _write_dir(tmp_path / "root")
+    locked = str(tmp_path / "root" / "srv" / "app")
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> object:
+        if path == locked:
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    s = DirectorySnapshot(str(tmp_path / "root"))
+    assert s.listdir("/srv/app") == []
+    assert "denied" in s.coverage.notes["/srv/app"]

@@ -49,8 +49,10 @@ class DirectorySnapshot(Snapshot):
     def __init__(self, root: str, **kwargs: int) -> None:
         if not os.path.isdir(root):
             raise SourceError(f"{root}: not a directory")
-        super().__init__(os.path.abspath(root), **kwargs)
-        self._root = os.path.abspath(root)
+        # the root itself may be reached through a link of the scanning machine (the
+        # user chose it); inside it, no link is ever followed by the OS
+        super().__init__(os.path.realpath(root), **kwargs)
+        self._root = os.path.realpath(root)
         self._cache: dict[str, FileInfo | None] = {}
         self._listing: dict[str, list[str]] = {}
         self.passes = 1
@@ -84,6 +86,9 @@ class DirectorySnapshot(Snapshot):
         try:
             with os.scandir(self._host(cpath)) as it:
                 names = sorted(e.name for e in it)
+        except PermissionError:
+            self.coverage.note(cpath, "denied: directory cannot be listed")
+            names = []
         except OSError:
             names = []
         self._listing[cpath] = names
