@@ -156,7 +156,7 @@ def attach_units(services: list[ServiceFacts], units: list[InitUnit]) -> list[Se
                 continue
             if _matches(sf, unit):
                 claimed.add(unit.name)
-                sf.started_by.append(StartMethod(unit.system, unit.name, unit.enabled, unit.evidence[:1]))
+                sf.started_by.append(StartMethod(unit.system, unit.name, unit.enabled, unit.evidence))
                 if sf.user is None:
                     sf.user = unit.user or _DEFAULT_USER.get(unit.system)
                 if sf.group is None and unit.group:
@@ -186,7 +186,7 @@ def attach_units(services: list[ServiceFacts], units: list[InitUnit]) -> list[Se
             kind="other",
             instance=None,
             name=unit.name,
-            started_by=[StartMethod(unit.system, unit.name, unit.enabled, unit.evidence[:1])],
+            started_by=[StartMethod(unit.system, unit.name, unit.enabled, unit.evidence)],
             user=unit.user or _DEFAULT_USER.get(unit.system),
             group=unit.group,
             command=unit.exec_start[0] if unit.exec_start else (),
