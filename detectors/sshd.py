@@ -252,7 +252,14 @@ class SshdDetector(Detector):
             ln = cfg.first(key)
             if ln is not None and ln.args:
                 sf.attributes[ATTRIBUTE_NAMES[key]] = ln.args[0]
-        for ln in cfg.all("hostkey"):
-            if ln.args:
-                sf.config_files.append(FileRef(ln.args[0], "certs", evidence=(_ev(ln),)))
+        hostkeys = [ln for ln in cfg.all("hostkey") if ln.args]
+        for ln in hostkeys:
+            sf.config_files.append(FileRef(ln.args[0], "certs", evidence=(_ev(ln),)))
+        if not hostkeys:
+            # sshd's documented default host keys, when no HostKey line names any
+            for kind in ("rsa", "ecdsa", "ed25519"):
+                key = f"/etc/ssh/ssh_host_{kind}_key"
+                if snap.exists(key):
+                    detail = "sshd's default HostKey"
+                    sf.config_files.append(FileRef(key, "certs", evidence=(Evidence("default", key, detail=detail),)))
         found.add(sf)

@@ -120,6 +120,7 @@ Fact = (
     | OSInfo
     | ConfigChange
     | Listener
+    | Secret
 )
 
 
@@ -141,6 +142,7 @@ class Found:
         self.findings: list[Finding] = []
         self.config_changes: list[ConfigChange] = []
         self.listeners: list[Listener] = []
+        self.secrets: list[Secret] = []  # found on the host; merge gives them to the services using them
         # path -> package, for conffiles and package-owned files under /etc
         self.owners: dict[str, str] = {}
         self.detector = ""
@@ -167,6 +169,8 @@ class Found:
                 self.mounts.append(fact)
             elif isinstance(fact, HostSetting):
                 self.host_settings.append(fact)
+            elif isinstance(fact, Secret):
+                self.secrets.append(fact)
             elif isinstance(fact, Listener):
                 self.listeners.append(fact)
             elif isinstance(fact, ConfigChange):
@@ -208,6 +212,7 @@ class Found:
         "findings",
         "config_changes",
         "listeners",
+        "secrets",
     )
 
     def child(self, detector: str) -> Found:

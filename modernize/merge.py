@@ -32,6 +32,7 @@ from modernize.model import (
     OSInfo,
     Package,
     Port,
+    Secret,
     Service,
     SharedPath,
     SkippedPath,
@@ -290,6 +291,21 @@ def attach_packages(services: list[ServiceFacts], packages: list[Package]) -> No
         if sf.version is None and installed:
             sf.version = reseries(installed[0].version, sf.software)
             sf.evidence.extend(installed[0].evidence[:1])
+
+
+# -- host secrets ---------------------------------------------------------------------
+def attach_host_secrets(services: list[tuple[str, ServiceFacts]], secrets: list[Secret]) -> set[str]:
+    """A private key a service names (nginx's ssl_certificate_key, sshd's HostKey) becomes
+    that service's secret; the paths claimed are returned."""
+    by_path = {s.path: s for s in secrets}
+    claimed: set[str] = set()
+    for _sid, sf in services:
+        for ref in sf.config_files:
+            sec = by_path.get(ref.path)
+            if sec is not None:
+                sf.secrets.append(sec)
+                claimed.add(ref.path)
+    return claimed
 
 
 # -- ids ---------------------------------------------------------------------------------
@@ -574,6 +590,7 @@ def build_inventory(found: Found, snap: Snapshot, ran: list[str], failed: list[s
             ids[sid] = 1
         named.append((sid, sf))
     deps = resolve_dependencies(named, found) + mount_dependencies(found)
+    claimed = attach_host_secrets(named, found.secrets)
     acc = Accounts(found)
     changed = {c.path: c.status for c in found.config_changes}
     services = [finish_service(sid, sf, snap, acc, found, changed) for sid, sf in named]
@@ -603,6 +620,9 @@ def build_inventory(found: Found, snap: Snapshot, ran: list[str], failed: list[s
         cron_jobs=tuple(sorted(found.cron_jobs, key=lambda c: (c.path, c.line or 0, c.command))),
         mounts=tuple(sorted(found.mounts, key=lambda m: (m.target, m.source))),
         host_settings=tuple(sorted(found.host_settings, key=lambda h: (h.category, h.name, h.value or ""))),
+        host_secrets=tuple(
+            sorted(_uniq(s for s in found.secrets if s.path not in claimed), key=lambda s: (s.path, s.key))
+        ),
         config_changes=tuple(sorted(_uniq(found.config_changes), key=lambda c: c.path)),
         dependencies=tuple(deps),
         shared_paths=tuple(shared_paths(services)),

@@ -335,6 +335,7 @@ class Inventory:
     cron_jobs: tuple[CronJob, ...] = ()
     mounts: tuple[Mount, ...] = ()
     host_settings: tuple[HostSetting, ...] = ()
+    host_secrets: tuple[Secret, ...] = ()  # private keys and the like that no service claims
     config_changes: tuple[ConfigChange, ...] = ()
     dependencies: tuple[Dependency, ...] = ()
     shared_paths: tuple[SharedPath, ...] = ()
