@@ -155,7 +155,7 @@ def scan_cmd(
     else:
         _write_atomic(Path(output), text)
     if not quiet and output != "-":
-        typer.echo(summary(inv), err=not sys.stdout.isatty() and False)
+        typer.echo(summary(inv))
         typer.echo(f"inventory written to {output}")
     for err in snap.errors:
         typer.echo(f"error: {err}", err=True)

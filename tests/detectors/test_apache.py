@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from detectors.apache import ApacheDetector, envvars, parse_listen
 from modernize.parsers.apache import parse, split_words
 from modernize.serialize import dumps
-from modernize.snapshot.memory import Content, Link
-from tests.helpers import FIXTURES, inventory, ports, service
+from modernize.snapshot.memory import Content
+from tests.helpers import fixture_tree, inventory, ports, service
 
 
 def tree(scenario: str, top: str) -> dict[str, Content]:
-    base = FIXTURES / scenario / "root"
-    out: dict[str, Content] = {}
-    for dirpath, dirs, files in os.walk(base / top.lstrip("/")):
-        for name in files + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
-            full = os.path.join(dirpath, name)
-            path = "/" + os.path.relpath(full, base)
-            out[path] = Link(os.readlink(full)) if os.path.islink(full) else Path(full).read_bytes()
-    return out
+    return fixture_tree(scenario, top)
 
 
 def test_lamp_fixture() -> None:

@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from detectors.nginx import NginxDetector, parse_listen
 from modernize.parsers.nginx import NginxSyntaxError, parse, tokenize
-from modernize.snapshot.memory import Content, Link
-from tests.helpers import FIXTURES, inventory, ports, service
+from modernize.snapshot.memory import Content
+from tests.helpers import fixture_tree, inventory, ports, service
 
 
 def tree(scenario: str, top: str) -> dict[str, Content]:
     """The fixture's files under `top`, symlinks kept as links."""
-    base = FIXTURES / scenario / "root"
-    out: dict[str, Content] = {}
-    for dirpath, dirs, files in os.walk(base / top.lstrip("/")):
-        for name in files + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
-            full = os.path.join(dirpath, name)
-            path = "/" + os.path.relpath(full, base)
-            out[path] = Link(os.readlink(full)) if os.path.islink(full) else Path(full).read_bytes()
-    return out
+    return fixture_tree(scenario, top)
 
 
 def test_python_web_fixture() -> None:

@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from detectors.python_apps import PythonAppsDetector
 from detectors.supervisord import SupervisordDetector
 from detectors.systemd import SystemdDetector
 from modernize.snapshot.memory import Content, Link
-from tests.helpers import FIXTURES, inventory, ports
+from tests.helpers import FIXTURES, fixture_tree, inventory, ports
 
 ROOT = FIXTURES / "python-web" / "root"
 DETS = [SystemdDetector, PythonAppsDetector]
 
 
 def tree(*tops: str, scenario: str = "python-web") -> dict[str, Content]:
-    base = FIXTURES / scenario / "root"
-    out: dict[str, Content] = {}
-    for top in tops:
-        for dirpath, dirs, files in os.walk(base / top.lstrip("/")):
-            for name in files + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
-                full = os.path.join(dirpath, name)
-                path = "/" + os.path.relpath(full, base)
-                out[path] = Link(os.readlink(full)) if os.path.islink(full) else Path(full).read_bytes()
-    return out
+    return fixture_tree(scenario, *tops)
 
 
 def fixture_files() -> dict[str, Content]:

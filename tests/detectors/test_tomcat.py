@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import io
-import os
 import zipfile
-from pathlib import Path
 
 from detectors.tomcat import TomcatDetector, properties
 from modernize.serialize import dumps
-from modernize.snapshot.memory import Content, Link
-from tests.helpers import FIXTURES, inventory, ports, service
+from modernize.snapshot.memory import Content
+from tests.helpers import fixture_tree, inventory, ports, service
 
 
 def tree(scenario: str, *tops: str) -> dict[str, Content]:
-    base = FIXTURES / scenario / "root"
-    out: dict[str, Content] = {}
-    for top in tops:
-        full_top = base / top.lstrip("/")
-        if full_top.is_file():
-            out[top] = full_top.read_bytes()
-            continue
-        for dirpath, dirs, files in os.walk(full_top):
-            for name in files + [d for d in dirs if os.path.islink(os.path.join(dirpath, d))]:
-                full = os.path.join(dirpath, name)
-                path = "/" + os.path.relpath(full, base)
-                out[path] = Link(os.readlink(full)) if os.path.islink(full) else Path(full).read_bytes()
-    return out
+    return fixture_tree(scenario, *tops)
 
 
 def _fixture() -> dict[str, Content]:
