@@ -10,6 +10,7 @@ package's `.list` names are the admin's own.
 from __future__ import annotations
 
 import hashlib
+import re
 
 from modernize.detector import Detector
 from modernize.facts import Found
@@ -19,6 +20,8 @@ from modernize.snapshot.declarations import whole
 from modernize.versions import make_version
 
 STATUS = "/var/lib/dpkg/status"
+_ETC_LINE = re.compile(r"^/etc/.*$", re.M)
+_OPT_TOP_LINE = re.compile(r"^/opt/[^/\n]*$", re.M)
 # Written by the system itself, not worth calling "the admin's own".
 GENERATED = {
     "/etc/adjtime",
@@ -147,11 +150,15 @@ class DpkgDetector(Detector):
             text = snap.text(listing)
             if not text:
                 continue
-            for path in text.splitlines():
-                if path.startswith("/etc/"):
+            # the lists hold every file of every package: pick the two kinds of
+            # lines wanted in C rather than testing each line in Python
+            text = "\n" + text  # most lists name nothing there: a substring test rules them out
+            if "\n/etc/" in text:
+                for path in _ETC_LINE.findall(text):
                     owned.add(path)
                     owners.setdefault(path, pkg)
-                elif path.startswith("/opt/") and path.count("/") == 2:
+            if "\n/opt/" in text:
+                for path in _OPT_TOP_LINE.findall(text):
                     owners.setdefault(path, pkg)  # lets `unpackaged` tell packaged /opt trees apart
         return owned
 

@@ -7,20 +7,20 @@ import os
 import sys
 import threading
 import time
-from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from modernize import __version__
-from modernize.detector import Registry
 from modernize.errors import ModernizeError, UserError
-from modernize.model import Inventory, Port
-from modernize.render import render
-from modernize.scan import scan
-from modernize.serialize import dumps, inventory_schema
 from modernize.snapshot import DEFAULT_MAX_FILE_SIZE, open_snapshot
+
+if TYPE_CHECKING:
+    from modernize.detector import Registry
+
+# The rest of modernize (detectors, model, merge, output) is imported inside the
+# commands: a tarball scan starts inflating first and imports while it runs.
 
 app = typer.Typer(
     help="Inventory legacy Linux servers and plan their move into containers.",
@@ -94,34 +94,9 @@ class Progress:
                 sys.stderr.flush()
 
 
-def port_label(p: Port) -> str:
-    if p.socket:
-        return f"unix:{p.socket}"
-    addr = p.address or "*"
-    addr = f"[{addr}]" if ":" in addr else addr
-    return f"{addr}:{p.port}/{p.proto}" + ("(default)" if p.source == "default" else "")
-
-
-def summary(inv: Inventory) -> str:
-    managers = Counter(p.manager for p in inv.packages)
-    counts = {
-        "packages": len(inv.packages),
-        "managers": sorted(managers.items()),
-        "human": sum(1 for u in inv.users if u.human),
-        "system": sum(1 for u in inv.users if not u.human),
-        "units": len(inv.units),
-        "units_enabled": sum(1 for u in inv.units if u.enabled),
-        "network_mounts": sum(1 for m in inv.mounts if m.kind == "network"),
-        "unclassified": len(inv.coverage.unclassified),
-        "errors": sum(1 for f in inv.findings if f.level == "error"),
-        "warnings": sum(1 for f in inv.findings if f.level == "warning"),
-    }
-    services = [(s, " ".join(port_label(p) for p in s.ports)) for s in inv.services if not s.plumbing]
-    plumbing = [s for s in inv.services if s.plumbing]
-    return render("summary.txt.j2", inv=inv, counts=counts, services=services, plumbing=plumbing)
-
-
 def _registry(only: list[str], skip: list[str]) -> Registry:
+    from modernize.detector import Registry
+
     return Registry.from_entry_points().select(only, skip)
 
 
@@ -141,13 +116,19 @@ def scan_cmd(
     """Scan a server snapshot and write its inventory (inventory.json)."""
     interactive = sys.stderr.isatty() and not quiet
     progress = Progress(interactive)
-    registry = _registry(only, skip)
     snap = open_snapshot(source, max_file_size=max_file_size, progress=progress.bytes)
     try:
+        snap.begin()  # a tarball inflates while the plugins load
+        registry = _registry(only, skip)
+        from modernize.scan import scan
+
         result = scan(snap, registry, on_detector=progress.step)
     finally:
         progress.done()
         snap.close()
+    from modernize.serialize import dumps
+    from modernize.summary import summary
+
     inv = result.inventory
     text = dumps(inv)
     if output == "-":
@@ -175,7 +156,7 @@ def detectors_list(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """List the installed detectors: name, tags, what they read, and where they come from."""
-    reg = Registry.from_entry_points()
+    reg = _registry([], [])
     for err in reg.load_errors:
         typer.echo(f"warning: {err}", err=True)
     rows = [
@@ -200,6 +181,8 @@ def detectors_list(
 @schema_app.command("inventory")
 def schema_inventory() -> None:
     """Print the JSON Schema of inventory.json."""
+    from modernize.serialize import inventory_schema
+
     typer.echo(json.dumps(inventory_schema(), indent=2))
 
 

@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import tarfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -139,6 +140,7 @@ def snap(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Snapshot]:
         order = _symlinks_last if kind == "tar-symlinks-last" else (lambda p: p)
         comp = kind.split(".")[1] if "." in kind else ""
         s = TarballSnapshot(str(_compress(_tar_bytes(order), comp, tmp_path / "server")), max_file_size=MAX)
+    s.begin()  # as the CLI does: a tarball starts inflating before the declarations are known
     s.prefetch(EVERYTHING)
     yield s
     s.close()
@@ -264,3 +266,18 @@ def test_unlistable_directory_is_recorded_not_taken_as_empty(tmp_path: Path, mon
     s = DirectorySnapshot(str(tmp_path / "root"))
     assert s.listdir("/srv/app") == []
     assert "denied" in s.coverage.notes["/srv/app"]
+
+
+@pytest.mark.parametrize("comp", ["gz", "zst", "xz"])
+def test_begun_tarball_closed_unread_stops_its_helper(tmp_path: Path, comp: str) -> None:
+    """A scan that fails between begin() and the first pass (a bad --only, say)
+    must not leave an inflating thread or an open file behind."""
+    before = set(threading.enumerate())
+    fds_before = len(os.listdir("/proc/self/fd"))
+    s = TarballSnapshot(str(_compress(_tar_bytes(lambda p: p), comp, tmp_path / "server")), max_file_size=MAX)
+    s.begin()
+    s.close()
+    for t in set(threading.enumerate()) - before:
+        t.join(timeout=5)
+        assert not t.is_alive(), t.name
+    assert len(os.listdir("/proc/self/fd")) == fds_before

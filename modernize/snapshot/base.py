@@ -166,6 +166,10 @@ class Snapshot(ABC):
         May raise NotYetRead, PermissionError or ReadFailed."""
 
     # -- hooks for sources that fetch ahead --------------------------------
+    def begin(self) -> None:  # noqa: B027 - optional hook
+        """Start reading ahead before the declarations are known (a tarball starts
+        inflating while the detectors load)."""
+
     def prefetch(self, declarations: list[Declaration]) -> None:  # noqa: B027 - optional hook
         """Fetch everything the declarations cover, in as few passes as the source allows."""
 

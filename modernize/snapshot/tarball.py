@@ -16,6 +16,7 @@ import io
 import lzma
 import os
 import queue
+import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterable
@@ -36,6 +37,8 @@ SPECULATIVE_BUDGET = 64 * 1024 * 1024
 NOISE_DIRS = ("/node_modules/", "/site-packages/", "/dist-packages/", "/.git/", "/__pycache__/", "/.cache/")
 # usrmerge: on Debian 12 and RHEL 9, /lib, /bin, /sbin are links into /usr.
 USRMERGE = ("/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/")
+
+SWITCH_INTERVAL = 0.0005  # seconds; see _pass
 
 COMPRESSIONS = {
     b"\x1f\x8b": "gzip",
@@ -100,14 +103,32 @@ def _gzip_decompressor() -> Any:
         return zlib.decompressobj(31)
 
 
+def _gzip_reader(raw: BinaryIO) -> BinaryIO:
+    """ISA-L's C gzip reader (what `isal.igzip_threaded` runs on its thread), fed
+    8 MB of compressed input at a time: every refill makes the inflating thread
+    wait for the interpreter lock, so few large refills keep it inflating."""
+    try:
+        from isal.isal_zlib import _GzipReader
+
+        return _GzipReader(raw, 8 << 20)  # type: ignore[return-value]
+    except ImportError:  # pragma: no cover - isal is a dependency; stdlib fallback
+        import gzip
+
+        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+
+
 class _Prefetching(io.RawIOBase):
-    """Runs a decompressor in a helper thread, a few chunks ahead of the parser.
+    """Runs a decompressor in a helper thread, ahead of the parser. ISA-L,
     zstandard, lzma and bz2 release the GIL while they inflate, so inflating and
-    parsing overlap on two cores (igzip_threaded does the same for gzip)."""
+    parsing overlap on two cores. The parser gets the helper's chunks as they are
+    (no copy). Each chunk costs the helper one wait for the interpreter lock, so
+    chunks are large; the queue is deep enough to ride out stretches of tiny
+    members, where parsing is slower than inflating, and to let inflating start
+    while the plugins load (see `TarballSnapshot.begin`)."""
 
     _END = b""
 
-    def __init__(self, stream: BinaryIO, chunk: int = 4 << 20, depth: int = 4) -> None:
+    def __init__(self, stream: BinaryIO, chunk: int = 8 << 20, depth: int = 6) -> None:
         self._stream = stream
         self._chunk = chunk
         self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=depth)
@@ -184,14 +205,7 @@ def open_stream(path: str, *, careful: bool = False) -> tuple[BinaryIO, list[obj
     if kind == "gzip" and careful:
         stream = io.BufferedReader(_Incremental(raw, _gzip_decompressor), buffer_size=4 << 20)  # type: ignore[assignment]
     elif kind == "gzip":
-        try:
-            from isal import igzip_threaded
-
-            stream = igzip_threaded.open(raw, "rb", threads=1, block_size=4 << 20)  # type: ignore[no-untyped-call]
-        except ImportError:  # pragma: no cover - isal is a dependency; stdlib fallback
-            import gzip
-
-            stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
+        stream = _Prefetching(_gzip_reader(raw))  # type: ignore[assignment]
     elif kind == "zstd":
         import zstandard
 
@@ -208,6 +222,14 @@ def open_stream(path: str, *, careful: bool = False) -> tuple[BinaryIO, list[obj
     if stream is not raw:
         closers.insert(0, stream)
     return stream, closers, position
+
+
+def _close_all(closers: list[object]) -> None:
+    for c in closers:
+        try:
+            c.close()  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001, S110 - closing a broken stream must not mask its error
+            pass
 
 
 _KINDS = {"file": FILE, "hardlink": FILE, "symlink": SYMLINK, "dir": DIR}
@@ -238,6 +260,24 @@ class TarballSnapshot(IndexedSnapshot):
         self._chase: dict[str, Declaration] = {}
         self._declared_links: list[tuple[str, Declaration]] = []
         self.bytes_kept = 0
+        self._early: tuple[BinaryIO, list[object], Callable[[], int]] | None = None
+
+    def begin(self) -> None:
+        """Start inflating now, while the caller loads its detectors; the first pass
+        picks up the running stream (the helper thread's queue bounds what waits)."""
+        if self._early is None and self.passes == 0:
+            self._early = self._open()
+
+    def close(self) -> None:
+        if self._early is not None:
+            _close_all(self._early[1])
+            self._early = None
+
+    def _open(self, *, careful: bool = False) -> tuple[BinaryIO, list[object], Callable[[], int]]:
+        try:
+            return open_stream(self.file, careful=careful)
+        except OSError as exc:
+            raise SourceError(f"{self.file}: {exc.strerror or exc}") from exc
 
     # -- passes ---------------------------------------------------------------------
     def prefetch(self, declarations: list[Declaration]) -> None:
@@ -303,10 +343,10 @@ class TarballSnapshot(IndexedSnapshot):
 
     def _pass(self, match: Callable[[str], Declaration | None], *, build_index: bool, careful: bool = False) -> None:
         self.passes += 1
-        try:
-            stream, closers, position = open_stream(self.file, careful=careful)
-        except OSError as exc:
-            raise SourceError(f"{self.file}: {exc.strerror or exc}") from exc
+        if self._early is not None and not careful:
+            (stream, closers, position), self._early = self._early, None
+        else:
+            stream, closers, position = self._open(careful=careful)
         progress = self._progress
 
         def tick(_n: int) -> None:
@@ -314,6 +354,11 @@ class TarballSnapshot(IndexedSnapshot):
                 progress(min(position(), self.total_bytes), self.total_bytes)
 
         reader = TarReader(stream, on_read=tick)
+        # The inflating thread needs the interpreter lock for a moment after each
+        # chunk; by default it may wait 5 ms for the parser to let go, idling about
+        # a tenth of the pass. A shorter interval makes the parser yield sooner.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
         try:
             for member in reader:
                 self._member(reader, member, match, build_index)
@@ -336,11 +381,8 @@ class TarballSnapshot(IndexedSnapshot):
             self.complete = False
             self.errors.append(f"{self.file}: archive is corrupt after {reader.offset} bytes: {exc}")
         finally:
-            for c in closers:
-                try:
-                    c.close()  # type: ignore[attr-defined]
-                except Exception:  # noqa: BLE001, S110 - closing a broken stream must not mask its error
-                    pass
+            sys.setswitchinterval(interval)
+            _close_all(closers)
 
     def _member(
         self,
@@ -357,9 +399,10 @@ class TarballSnapshot(IndexedSnapshot):
             return
         if path == "/" or P.is_pseudo(path):
             return
+        size = m.logical_size
         if build_index:
             kind = _KINDS.get(m.type, m.type)
-            info = FileInfo(path, kind, m.logical_size, m.mode, m.uid, m.gid, m.mtime)
+            info = FileInfo(path, kind, size, m.mode, m.uid, m.gid, m.mtime)
             if m.type == "symlink":
                 info.linkname = m.linkname
                 info.size = len(m.linkname)
@@ -385,7 +428,7 @@ class TarballSnapshot(IndexedSnapshot):
         if decl is None:
             if (
                 build_index
-                and m.logical_size <= SPECULATIVE_MAX
+                and size <= SPECULATIVE_MAX
                 and self.bytes_kept < self._budget
                 and path.startswith(CONFIG_ROOTS)
                 and not any(d in path for d in NOISE_DIRS)
@@ -396,7 +439,7 @@ class TarballSnapshot(IndexedSnapshot):
         if decl.mode is ReadMode.META:
             return
         limit = decl.max_size or self.max_file_size
-        if decl.mode is ReadMode.WHOLE and m.logical_size > limit:
+        if decl.mode is ReadMode.WHOLE and size > limit:
             partial = self._partial(path) if self._partial else None
             if partial is None:
                 return  # recorded as too large when someone reads it
@@ -404,11 +447,11 @@ class TarballSnapshot(IndexedSnapshot):
         if decl.mode is ReadMode.WHOLE:
             data = reader.read_data(m)
         elif decl.mode is ReadMode.HEAD:
-            if m.sparse is not None and m.logical_size > limit:
+            if m.sparse is not None and size > limit:
                 return
             data = reader.read_head(m, decl.size)
         else:
-            if m.sparse is not None and m.logical_size > limit:
+            if m.sparse is not None and size > limit:
                 return
             data = reader.read_tail(m, decl.size)
         self.bytes_kept += len(data)

@@ -64,6 +64,7 @@ _TYPES = {
 
 
 _DATA_TYPES = frozenset("0\0" + "7S")
+_LINK_TYPES = frozenset("12")
 
 
 def _str(raw: bytes) -> str:
@@ -244,7 +245,9 @@ class TarReader:
                 else:
                     global_pax.update(_parse_pax(data))
                 continue
-            name = _str(block[0:100])
+            raw = block[0:100]  # _str inlined: this runs for every member
+            end = raw.find(b"\0")
+            name = (raw[:end] if end >= 0 else raw).decode("utf-8", "surrogateescape")
             magic = block[257:263]
             if magic == b"ustar\x00":  # POSIX ustar: a prefix field precedes the name
                 prefix = _str(block[345:500])
@@ -255,7 +258,12 @@ class TarReader:
                 name = long_name
             if "path" in merged:
                 name = merged["path"]
-            linkname = long_link if long_link is not None else _str(block[157:257])
+            if long_link is not None:
+                linkname = long_link
+            elif tflag in _LINK_TYPES:
+                linkname = _str(block[157:257])
+            else:
+                linkname = ""
             if "linkpath" in merged:
                 linkname = merged["linkpath"]
             if "size" in merged:
