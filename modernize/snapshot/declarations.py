@@ -123,19 +123,79 @@ def _literal_chunks(pattern: str) -> list[str]:
     return [c for c in re.split(r"\*\*|[*?]|\[[^\]]*\]", pattern) if len(c) > 2]
 
 
-class _Group:
-    """Declarations sharing a first path component, compiled into one regex."""
+class _Alternation:
+    """Declarations compiled into one regex; the first alternative that matches wins."""
 
     def __init__(self, items: list[tuple[int, Declaration]]) -> None:
         self.index = [i for i, _ in items]
-        self.rx = re.compile("|".join(f"(?P<d{k}>{_one(d)})" for k, (_, d) in enumerate(items)) + "\\Z", re.DOTALL)
-        self.prefixes = tuple(sorted({literal_prefix(_abs(d.pattern)) for _, d in items}))
+        alternatives = "|".join(f"(?P<d{k}>{_one(d)})" for k, (_, d) in enumerate(items))
+        self.rx = re.compile(f"(?:{alternatives})\\Z", re.DOTALL)  # the anchor binds every alternative
 
     def match(self, path: str) -> int | None:
         m = self.rx.match(path)
         if m is None or m.lastgroup is None:
             return None
         return self.index[int(m.lastgroup[1:])]
+
+
+class _Group:
+    """Declarations sharing a first path component. Most paths match none, so a
+    path is looked up by its file name first (most declarations end in a literal
+    name: `package.json`, `pg_hba.conf`); only those ending in a wildcard are tried
+    as one regex, and only past C-level tests of their literal prefixes and, when
+    they all have one, their literal suffixes (`.conf` of `*.conf`)."""
+
+    def __init__(self, items: list[tuple[int, Declaration]]) -> None:
+        by_name: dict[str, list[tuple[int, Declaration]]] = {}
+        wild: list[tuple[int, Declaration]] = []
+        for i, d in items:
+            base = _abs(d.pattern).rsplit("/", 1)[1]
+            if _WILD.search(base) is None:
+                by_name.setdefault(base, []).append((i, d))
+            else:
+                wild.append((i, d))
+        self.named = {name: _Alternation(group) for name, group in by_name.items()}
+        self.wild = _Alternation(wild) if wild else None
+        self.prefixes = tuple(sorted({_filter_prefix(_abs(d.pattern)) for _, d in wild}))
+        tails = [_literal_tail(_abs(d.pattern)) for _, d in wild]
+        self.suffixes: tuple[str, ...] | None = tuple(sorted(set(tails))) if all(tails) else None
+
+    def match(self, path: str) -> int | None:
+        best: int | None = None
+        named = self.named.get(path[path.rfind("/") + 1 :])
+        if named is not None:
+            best = named.match(path)
+        if (
+            self.wild is not None
+            and path.startswith(self.prefixes)
+            and (self.suffixes is None or path.endswith(self.suffixes))
+        ):
+            other = self.wild.match(path)
+            if other is not None and (best is None or other < best):
+                best = other
+        return best
+
+
+def _filter_prefix(pattern: str) -> str:
+    """What every path a pattern matches starts with: its literal prefix, less the
+    slash before a `**` (`/etc/**` matches `/etc` itself)."""
+    prefix = literal_prefix(pattern)
+    if prefix.endswith("/") and pattern.startswith("**", len(prefix)):
+        return prefix[:-1]
+    return prefix
+
+
+def _literal_tail(pattern: str) -> str:
+    """The part of a pattern after its last wildcard (`.conf` of `/etc/*.conf`)."""
+    ends = [m.end() for m in _WILD.finditer(pattern)]
+    if not ends:
+        return pattern
+    # a `[...]` class ends at its `]`
+    last = ends[-1]
+    if pattern[last - 1] == "[":
+        close = pattern.find("]", last + 1)
+        return "" if close < 0 else pattern[close + 1 :]
+    return pattern[last:]
 
 
 def _abs(pattern: str) -> str:
@@ -177,7 +237,7 @@ class Matcher:
         end = path.find("/", 1)
         group = self._groups.get(path[1:end] if end > 0 else path[1:])
         best: int | None = None
-        if group is not None and path.startswith(group.prefixes):
+        if group is not None:
             best = group.match(path)
         if self._anywhere is not None and (self._pieces is None or self._pieces.search(path)):
             other = self._anywhere.match(path)

@@ -209,7 +209,7 @@ def open_stream(path: str, *, careful: bool = False) -> tuple[BinaryIO, list[obj
     elif kind == "zstd":
         import zstandard
 
-        inner: BinaryIO = zstandard.ZstdDecompressor().stream_reader(raw, read_size=1 << 20)
+        inner: BinaryIO = zstandard.ZstdDecompressor().stream_reader(raw, read_size=8 << 20)
         stream = _Prefetching(inner)  # type: ignore[assignment]
         closers.insert(0, inner)
     elif kind in ("xz", "bzip2"):
