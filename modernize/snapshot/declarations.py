@@ -128,10 +128,13 @@ class _Alternation:
 
     def __init__(self, items: list[tuple[int, Declaration]]) -> None:
         self.index = [i for i, _ in items]
-        alternatives = "|".join(f"(?P<d{k}>{_one(d)})" for k, (_, d) in enumerate(items))
-        self.rx = re.compile(f"(?:{alternatives})\\Z", re.DOTALL)  # the anchor binds every alternative
+        self.items = items
+        self.rx: re.Pattern[str] | None = None  # compiled on first use: most file names never occur
 
     def match(self, path: str) -> int | None:
+        if self.rx is None:
+            alternatives = "|".join(f"(?P<d{k}>{_one(d)})" for k, (_, d) in enumerate(self.items))
+            self.rx = re.compile(f"(?:{alternatives})\\Z", re.DOTALL)  # the anchor binds every alternative
         m = self.rx.match(path)
         if m is None or m.lastgroup is None:
             return None

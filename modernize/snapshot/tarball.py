@@ -12,10 +12,10 @@ through a symlink that was not fetched speculatively costs one batched pass.
 from __future__ import annotations
 
 import bz2
+import collections
 import io
 import lzma
 import os
-import queue
 import sys
 import threading
 import zlib
@@ -38,7 +38,12 @@ NOISE_DIRS = ("/node_modules/", "/site-packages/", "/dist-packages/", "/.git/", 
 # usrmerge: on Debian 12 and RHEL 9, /lib, /bin, /sbin are links into /usr.
 USRMERGE = ("/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/")
 
-SWITCH_INTERVAL = 0.0005  # seconds; see _pass
+SWITCH_INTERVAL = float(os.environ.get("MSI", "0.0001"))  # seconds; see _pass
+# The inflating helper's chunks, how many may wait for the parser, and how many
+# before the parser starts (about what inflates while the plugins load).
+CHUNK = 8 << 20
+DEPTH = int(os.environ.get("MD", "6"))
+HEAD_START = int(os.environ.get("MH", "6"))
 
 COMPRESSIONS = {
     b"\x1f\x8b": "gzip",
@@ -122,16 +127,19 @@ class _Prefetching(io.RawIOBase):
     zstandard, lzma and bz2 release the GIL while they inflate, so inflating and
     parsing overlap on two cores. The parser gets the helper's chunks as they are
     (no copy). Each chunk costs the helper one wait for the interpreter lock, so
-    chunks are large; the queue is deep enough to ride out stretches of tiny
-    members, where parsing is slower than inflating, and to let inflating start
-    while the plugins load (see `TarballSnapshot.begin`)."""
+    chunks are large. Until the parser's first read the helper may run further
+    ahead (`head_start` chunks): inflating starts while the plugins load (see
+    `TarballSnapshot.begin`), and the index, which grows later, is still small."""
 
     _END = b""
 
-    def __init__(self, stream: BinaryIO, chunk: int = 8 << 20, depth: int = 6) -> None:
+    def __init__(self, stream: BinaryIO, chunk: int = CHUNK, depth: int = DEPTH, head_start: int = HEAD_START) -> None:
         self._stream = stream
         self._chunk = chunk
-        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=depth)
+        self._items: collections.deque[bytes | BaseException] = collections.deque()
+        self._ready = threading.Condition()
+        self._limit = head_start
+        self._depth = depth
         self._buf = b""
         self._done = False
         self._stop = threading.Event()
@@ -149,12 +157,11 @@ class _Prefetching(io.RawIOBase):
             self._put(exc)
 
     def _put(self, item: bytes | BaseException) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+        with self._ready:
+            while len(self._items) >= self._limit and not self._stop.is_set():
+                self._ready.wait(0.1)
+            self._items.append(item)
+            self._ready.notify_all()
 
     def readable(self) -> bool:
         return True
@@ -165,7 +172,12 @@ class _Prefetching(io.RawIOBase):
             return out
         if self._done:
             return self._END
-        item = self._queue.get()
+        with self._ready:
+            self._limit = self._depth
+            while not self._items:
+                self._ready.wait()
+            item = self._items.popleft()
+            self._ready.notify_all()
         if isinstance(item, BaseException):
             self._done = True
             raise item

@@ -210,15 +210,25 @@ class TarReader:
         global_pax: dict[str, str] = {}
         first = True
         while True:
-            if self._pending:
-                self._skip(self._pending)
+            pending, pos = self._pending, self._pos
+            # the common cases inline (a call per member adds up over a whole server):
+            # the skipped data and the next header both lie in the current buffer
+            if pos + pending + BLOCK <= len(self._buf):
+                pos += pending
+                block = self._buf[pos : pos + BLOCK]
+                self._pos = pos + BLOCK
+                self.offset += pending + BLOCK
                 self._pending = 0
-            try:
-                block = self._take(BLOCK)
-            except Truncated:
-                if first:
-                    raise TarFormatError("empty stream: not a tar archive") from None
-                raise
+            else:
+                if pending:
+                    self._skip(pending)
+                    self._pending = 0
+                try:
+                    block = self._take(BLOCK)
+                except Truncated:
+                    if first:
+                        raise TarFormatError("empty stream: not a tar archive") from None
+                    raise
             if block == _ZERO:
                 return  # end of archive (the second zero block need not be read)
             # The checksum is verified on the first header and on any without the ustar
@@ -286,15 +296,7 @@ class TarReader:
                 if "gid" in merged:
                     gid = int(merged["gid"])
             member = Member(
-                name=name,
-                type=_TYPES.get(tflag, "other"),
-                size=size,
-                mode=mode,
-                uid=uid,
-                gid=gid,
-                mtime=mtime,
-                linkname=linkname,
-                pax=merged,
+                name, _TYPES.get(tflag, "other"), size, mode, uid, gid, mtime, linkname, -1, None, False, merged
             )
             if tflag == "S":
                 self._gnu_sparse(block, member)
@@ -306,7 +308,7 @@ class TarReader:
             self.members_seen += 1
             # As tarfile does: only regular files and unknown types carry data.
             if size and (tflag in _DATA_TYPES or tflag not in _TYPES):
-                self._pending = self._padded(size)
+                self._pending = (size + BLOCK - 1) // BLOCK * BLOCK
             yield member
 
     def _gnu_sparse(self, block: bytes, member: Member) -> None:
