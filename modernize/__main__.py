@@ -1,3 +1,3 @@
-from modernize.cli import main
+from modernize.cli import entry
 
-main()
+entry()
