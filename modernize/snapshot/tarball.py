@@ -38,12 +38,11 @@ NOISE_DIRS = ("/node_modules/", "/site-packages/", "/dist-packages/", "/.git/", 
 # usrmerge: on Debian 12 and RHEL 9, /lib, /bin, /sbin are links into /usr.
 USRMERGE = ("/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/")
 
-SWITCH_INTERVAL = float(os.environ.get("MSI", "0.0001"))  # seconds; see _pass
-# The inflating helper's chunks, how many may wait for the parser, and how many
-# before the parser starts (about what inflates while the plugins load).
+SWITCH_INTERVAL = 0.0001  # seconds; see _pass
+# The inflating helper's chunks and how many may wait for the parser (deeper
+# queues and a larger head start while the plugins load measured no faster).
 CHUNK = 8 << 20
-DEPTH = int(os.environ.get("MD", "6"))
-HEAD_START = int(os.environ.get("MH", "6"))
+DEPTH = 6
 
 COMPRESSIONS = {
     b"\x1f\x8b": "gzip",
@@ -127,18 +126,16 @@ class _Prefetching(io.RawIOBase):
     zstandard, lzma and bz2 release the GIL while they inflate, so inflating and
     parsing overlap on two cores. The parser gets the helper's chunks as they are
     (no copy). Each chunk costs the helper one wait for the interpreter lock, so
-    chunks are large. Until the parser's first read the helper may run further
-    ahead (`head_start` chunks): inflating starts while the plugins load (see
-    `TarballSnapshot.begin`), and the index, which grows later, is still small."""
+    chunks are large. Inflating starts while the plugins load (see
+    `TarballSnapshot.begin`)."""
 
     _END = b""
 
-    def __init__(self, stream: BinaryIO, chunk: int = CHUNK, depth: int = DEPTH, head_start: int = HEAD_START) -> None:
+    def __init__(self, stream: BinaryIO, chunk: int = CHUNK, depth: int = DEPTH) -> None:
         self._stream = stream
         self._chunk = chunk
         self._items: collections.deque[bytes | BaseException] = collections.deque()
         self._ready = threading.Condition()
-        self._limit = head_start
         self._depth = depth
         self._buf = b""
         self._done = False
@@ -158,7 +155,7 @@ class _Prefetching(io.RawIOBase):
 
     def _put(self, item: bytes | BaseException) -> None:
         with self._ready:
-            while len(self._items) >= self._limit and not self._stop.is_set():
+            while len(self._items) >= self._depth and not self._stop.is_set():
                 self._ready.wait(0.1)
             self._items.append(item)
             self._ready.notify_all()
@@ -173,7 +170,6 @@ class _Prefetching(io.RawIOBase):
         if self._done:
             return self._END
         with self._ready:
-            self._limit = self._depth
             while not self._items:
                 self._ready.wait()
             item = self._items.popleft()
