@@ -21,8 +21,7 @@ from modernize.model import Evidence, FileRef, Port
 from modernize.parsers.includes import read_once
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
-from modernize.snapshot.base import has_magic
-from modernize.snapshot.declarations import whole
+from modernize.snapshot.declarations import has_magic, whole
 
 _FALSE = {"no", "off", "false", "none"}
 _TRUE = {"yes", "on", "true"}

@@ -7,6 +7,7 @@ schema and the code cannot drift apart.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types
 import typing
@@ -52,10 +53,15 @@ def _load(tp: Any, data: Any) -> Any:
         _k, v = get_args(tp)
         return {k: _load(v, x) for k, x in data.items()}
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        hints = get_type_hints(tp)
+        hints = _hints(tp)
         kwargs = {f.name: _load(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.name in data}
         return tp(**kwargs)
     return data
+
+
+@functools.cache
+def _hints(tp: type) -> dict[str, Any]:
+    return get_type_hints(tp)  # resolving string annotations is slow; once per class
 
 
 def load_inventory(text: str) -> Inventory:
@@ -99,7 +105,7 @@ def _schema_of(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
         name = tp.__name__
         if name not in defs:
             defs[name] = {}  # placeholder against recursion
-            hints = get_type_hints(tp)
+            hints = _hints(tp)
             fields = dataclasses.fields(tp)
             defs[name] = {
                 "type": "object",

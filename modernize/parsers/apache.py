@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
-from modernize.snapshot.base import has_magic
+from modernize.snapshot.declarations import has_magic
 
 MAX_DEPTH = 30
 # Built in to Debian's apache2 binary (`apache2 -l`); RHEL loads the same set from

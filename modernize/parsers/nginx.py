@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
-from modernize.snapshot.base import has_magic
+from modernize.snapshot.declarations import has_magic
 
 MAX_INCLUDE_DEPTH = 20
 

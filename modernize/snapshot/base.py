@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import enum
 import fnmatch
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from modernize.snapshot import paths as P
-from modernize.snapshot.declarations import Declaration, ReadMode
+from modernize.snapshot.declarations import Declaration, ReadMode, has_magic
 
 DEFAULT_MAX_FILE_SIZE = 8 * 1024 * 1024
 MAX_SYMLINK_HOPS = 40
@@ -129,13 +128,6 @@ class Resolved:
     status: ReadStatus
     path: str | None = None  # canonical path when found
     info: FileInfo | None = None
-
-
-_MAGIC = re.compile(r"[*?\[]")
-
-
-def has_magic(part: str) -> bool:
-    return _MAGIC.search(part) is not None
 
 
 class Snapshot(ABC):

@@ -65,7 +65,7 @@ def tail(size: int, *patterns: str) -> tuple[Declaration, ...]:
 
 def glob_to_regex(pattern: str) -> str:
     """Translate a path glob to a regex over absolute paths. `**` spans directories."""
-    pat = pattern if pattern.startswith("/") else "/" + pattern
+    pat = _abs(pattern)
     out: list[str] = []
     i, n = 0, len(pat)
     while i < n:
@@ -110,13 +110,17 @@ def _one(decl: Declaration) -> str:
 _PRIORITY = {ReadMode.WHOLE: 0, ReadMode.TAIL: 1, ReadMode.HEAD: 2, ReadMode.META: 3}
 
 
+_WILD = re.compile(r"[*?\[]")
+
+
+def has_magic(pattern: str) -> bool:
+    return _WILD.search(pattern) is not None
+
+
 def literal_prefix(pattern: str) -> str:
     """The part of a pattern before its first wildcard (`/etc/nginx/` of `/etc/nginx/*.conf`)."""
-    m = re.search(r"[*?\[]", pattern)
+    m = _WILD.search(pattern)
     return pattern if m is None else pattern[: m.start()]
-
-
-_WILD = re.compile(r"[*?\[]")
 
 
 def _literal_chunks(pattern: str) -> list[str]:
@@ -218,7 +222,7 @@ class Matcher:
     def __init__(self, declarations: Iterable[Declaration]) -> None:
         decls = sorted(set(declarations), key=lambda d: (_PRIORITY[d.mode], -d.max_size, -d.size, d.pattern))
         self.declarations = tuple(decls)
-        self._each: list[re.Pattern[str]] | None = None  # compiled on first use (rare)
+        self._each: list[tuple[Declaration, re.Pattern[str]]] | None = None  # HEAD/TAIL ones, compiled on first use
         by_top: dict[str, list[tuple[int, Declaration]]] = {}
         anywhere: list[tuple[int, Declaration]] = []
         for i, d in enumerate(decls):
@@ -251,8 +255,9 @@ class Matcher:
     def partial(self, path: str) -> Declaration | None:
         """The best HEAD or TAIL declaration for a path too large to read whole."""
         if self._each is None:
-            self._each = [re.compile(_one(d) + "\\Z", re.DOTALL) for d in self.declarations]
-        for decl, rx in zip(self.declarations, self._each, strict=True):
-            if decl.mode in (ReadMode.HEAD, ReadMode.TAIL) and rx.match(path):
-                return decl
-        return None
+            self._each = [
+                (d, re.compile(_one(d) + "\\Z", re.DOTALL))
+                for d in self.declarations
+                if d.mode in (ReadMode.HEAD, ReadMode.TAIL)
+            ]
+        return next((decl for decl, rx in self._each if rx.match(path)), None)

@@ -52,7 +52,7 @@ class DirectorySnapshot(Snapshot):
         # the root itself may be reached through a link of the scanning machine (the
         # user chose it); inside it, no link is ever followed by the OS
         super().__init__(os.path.realpath(root), **kwargs)
-        self._root = os.path.realpath(root)
+        self._root = self.location
         self._cache: dict[str, FileInfo | None] = {}
         self._listing: dict[str, list[str]] = {}
         self.passes = 1

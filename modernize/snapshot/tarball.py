@@ -24,8 +24,8 @@ from typing import Any, BinaryIO
 
 from modernize.errors import CorruptArchiveError, SourceError
 from modernize.snapshot import paths as P
-from modernize.snapshot.base import DIR, FILE, SYMLINK, FileInfo, has_magic
-from modernize.snapshot.declarations import Declaration, Matcher, ReadMode, literal_prefix
+from modernize.snapshot.base import DEFAULT_MAX_FILE_SIZE, DIR, FILE, SYMLINK, FileInfo
+from modernize.snapshot.declarations import Declaration, Matcher, ReadMode, has_magic, literal_prefix
 from modernize.snapshot.indexed import IndexedSnapshot
 from modernize.snapshot.tarstream import Member, TarFormatError, TarReader
 
@@ -194,14 +194,14 @@ class _Prefetching(io.RawIOBase):
         super().close()
 
 
-def open_stream(path: str, *, careful: bool = False) -> tuple[BinaryIO, list[object], Callable[[], int]]:
+def open_stream(path: str, kind: str, *, careful: bool = False) -> tuple[BinaryIO, list[object], Callable[[], int]]:
     """A decompressed byte stream of the archive, what must be closed after, and a
     function telling how far into the compressed file the reading is (for progress).
 
     The decompressors read the file object directly, not through a Python wrapper:
     a wrapper would make the inflating thread wait for the interpreter lock that
-    the parsing thread holds, and the overlap of the two is where the speed is."""
-    kind = sniff(path)
+    the parsing thread holds, and the overlap of the two is where the speed is.
+    `kind` is what `sniff` said of the file."""
     raw = open(path, "rb", buffering=1 << 20)  # noqa: SIM115 - closed by the caller through the returned list
     fd = raw.fileno()
 
@@ -250,7 +250,7 @@ class TarballSnapshot(IndexedSnapshot):
         self,
         path: str,
         *,
-        max_file_size: int = 8 * 1024 * 1024,
+        max_file_size: int = DEFAULT_MAX_FILE_SIZE,
         progress: Callable[[int, int], None] | None = None,
         speculative_budget: int = SPECULATIVE_BUDGET,
     ) -> None:
@@ -263,7 +263,7 @@ class TarballSnapshot(IndexedSnapshot):
         self._progress = progress
         self._budget = speculative_budget
         self._indexed = False
-        self.unsafe_members: list[str] = []
+        self._hardlinks: list[tuple[FileInfo, str]] = []  # (link, target) as met in the stream
         self._partial: Callable[[str], Declaration | None] | None = None
         self._chase: dict[str, Declaration] = {}
         self._declared_links: list[tuple[str, Declaration]] = []
@@ -283,14 +283,14 @@ class TarballSnapshot(IndexedSnapshot):
 
     def _open(self, *, careful: bool = False) -> tuple[BinaryIO, list[object], Callable[[], int]]:
         try:
-            return open_stream(self.file, careful=careful)
+            return open_stream(self.file, self.compression, careful=careful)
         except OSError as exc:
             raise SourceError(f"{self.file}: {exc.strerror or exc}") from exc
 
     # -- passes ---------------------------------------------------------------------
     def prefetch(self, declarations: list[Declaration]) -> None:
         decls = list(declarations)
-        decls += [self._usrmerge_twin(d) for d in decls if any(d.pattern.startswith(p) for p in USRMERGE)]
+        decls += [self._usrmerge_twin(d) for d in decls if d.pattern.startswith(USRMERGE)]
         matcher = Matcher(decls)
         self._partial = matcher.partial
         self._pass(matcher.match, build_index=True)
@@ -402,7 +402,6 @@ class TarballSnapshot(IndexedSnapshot):
         path = P.member_to_path(m.name)
         if path is None:
             if build_index:
-                self.unsafe_members.append(m.name)
                 self.coverage.note(m.name, "unsafe member name (climbs out with '..'): ignored")
             return
         if path == "/" or P.is_pseudo(path):
@@ -427,6 +426,7 @@ class TarballSnapshot(IndexedSnapshot):
                     self.coverage.note(path, f"hard link to unsafe name {m.linkname!r}: ignored")
                     return
                 info.hardlink_to = target
+                self._hardlinks.append((info, target))
             self.add(info)
         if m.type != "file" or (not m.size and m.sparse is None):
             if m.type == "file" and build_index:
@@ -454,25 +454,23 @@ class TarballSnapshot(IndexedSnapshot):
             decl = partial
         if decl.mode is ReadMode.WHOLE:
             data = reader.read_data(m)
+        elif m.sparse is not None and size > limit:
+            return  # a head or tail of a sparse file means inflating all of it
         elif decl.mode is ReadMode.HEAD:
-            if m.sparse is not None and size > limit:
-                return
             data = reader.read_head(m, decl.size)
         else:
-            if m.sparse is not None and size > limit:
-                return
             data = reader.read_tail(m, decl.size)
         self.bytes_kept += len(data)
         self.put(path, decl.mode, data)
 
     def _check_hardlinks(self) -> None:
-        for info in self.entries.values():
-            if info.hardlink_to is None:
-                continue
-            target = self.entries.get(info.hardlink_to)
+        for info, to in self._hardlinks:
+            if self.entries.get(info.path) is not info:
+                continue  # a later member replaced the link
+            target = self.entries.get(to)
             if target is None or target.kind != FILE:
-                self.unreadable.add(info.hardlink_to)
-                self.coverage.note(info.path, f"hard link to {info.hardlink_to}, which the archive does not hold")
+                self.unreadable.add(to)
+                self.coverage.note(info.path, f"hard link to {to}, which the archive does not hold")
             else:
                 info.size = target.size
 

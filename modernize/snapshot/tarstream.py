@@ -13,7 +13,7 @@ base-256 numbers, and hard links. Never writes anything anywhere.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import BinaryIO
 
 BLOCK = 512
@@ -42,7 +42,6 @@ class Member:
     realsize: int = -1  # sparse members: the file's logical size
     sparse: list[tuple[int, int]] | None = None  # (offset, numbytes) map
     sparse_map_in_data: bool = False  # PAX sparse 1.0 keeps the map at the start of the data
-    pax: dict[str, str] = field(default_factory=dict)
 
     @property
     def logical_size(self) -> int:
@@ -135,8 +134,8 @@ def _parse_pax(data: bytes) -> dict[str, str]:
 
 
 class TarReader:
-    """Iterate members; for each, call exactly one of `read_data`, `read_head`,
-    `read_tail` or `skip_data` before asking for the next."""
+    """Iterate members; for each, call at most one of `read_data`, `read_head` or
+    `read_tail` before asking for the next (data left unread is skipped)."""
 
     def __init__(self, stream: BinaryIO, *, on_read: Callable[[int], None] | None = None) -> None:
         self._f = stream
@@ -295,9 +294,7 @@ class TarReader:
                     uid = int(merged["uid"])
                 if "gid" in merged:
                     gid = int(merged["gid"])
-            member = Member(
-                name, _TYPES.get(tflag, "other"), size, mode, uid, gid, mtime, linkname, -1, None, False, merged
-            )
+            member = Member(name, _TYPES.get(tflag, "other"), size, mode, uid, gid, mtime, linkname)
             if tflag == "S":
                 self._gnu_sparse(block, member)
             elif "GNU.sparse.realsize" in merged or "GNU.sparse.size" in merged:
@@ -345,9 +342,6 @@ class TarReader:
             member.sparse = list(zip(nums[0::2], nums[1::2], strict=False))
 
     # -- data of the current member -------------------------------------------------
-    def skip_data(self) -> None:
-        """Leave the current member's data unread (it is skipped lazily)."""
-
     def read_data(self, member: Member) -> bytes:
         padded, self._pending = self._pending, 0
         data = self._take(padded)[: member.size] if padded else b""
