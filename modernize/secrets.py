@@ -114,11 +114,10 @@ def redact_line(line: str, value: str) -> str:
     return line.replace(value, MASK) if value else line
 
 
-_FLAG_SECRET = re.compile(
-    r"(?P<k>--?(?:password|passwd|pass|pwd|token|secret|api[-_]?key|auth[-_]?token|requirepass)(?:=|\s+))"
-    r"(?P<v>'[^']*'|\"[^\"]*\"|\S+)",
-    re.IGNORECASE,
-)
+# Command-line options whose value is a secret: one list for a command line and an argv.
+_SECRET_FLAG = r"--?(?:password|passwd|pass|pwd|token|secret|api[-_]?key|auth[-_]?token|requirepass)"
+_FLAG_SECRET = re.compile(rf"(?P<k>{_SECRET_FLAG}(?:=|\s+))(?P<v>'[^']*'|\"[^\"]*\"|\S+)", re.IGNORECASE)
+_FLAG_ALONE = re.compile(_SECRET_FLAG, re.IGNORECASE)
 _ENV_SECRET = re.compile(
     r"(?P<k>\b[A-Za-z_]*(?:PASS|PASSWORD|PASSWD|SECRET|TOKEN|API_KEY)[A-Za-z_]*=)(?P<v>'[^']*'|\"[^\"]*\"|\S+)",
     re.IGNORECASE,
@@ -143,9 +142,7 @@ def redact_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
     out = list(argv)
     mysql = bool(argv) and argv[0].rsplit("/", 1)[-1].startswith(("mysql", "mariadb"))
     for i, arg in enumerate(out):
-        if i > 0 and re.fullmatch(
-            r"--?(?:password|passwd|pass|token|secret|api[-_]?key|requirepass)", out[i - 1], re.I
-        ):
+        if i > 0 and _FLAG_ALONE.fullmatch(argv[i - 1]):
             out[i] = MASK
             continue
         red = redact_command(arg)

@@ -18,6 +18,7 @@ from detectors.supervisord import SupervisordDetector
 from detectors.systemd import SystemdDetector
 from detectors.sysv import SysvDetector
 from detectors.unpackaged import UnpackagedDetector
+from modernize.secrets import redact_argv, redact_command
 from modernize.snapshot.memory import File, Link
 from tests.helpers import FIXTURES, inventory
 
@@ -260,6 +261,34 @@ def test_supervisord_programs_through_includes() -> None:
     assert units["queue-runner"].enabled and units["queue-runner"].user == "nobody"
     assert units["off"].enabled is False
     assert units["off"].exec_start == (("/bin/off", "--password", "<redacted>"),)
+
+
+def test_every_secret_option_is_masked_in_an_argv_as_on_a_command_line() -> None:
+    """`--pwd x` and `--auth-token x` as separate arguments, as a unit's ExecStart
+    splits them, are masked like `--pwd=x` is (they once slipped through)."""
+    argv = ("/srv/app/bin/app", "--pwd", "pw-1", "--auth-token", "tok-2", "--api_key", "key-3", "--port", "8080")
+    unit = "[Service]\nExecStart=" + " ".join(argv) + "\n[Install]\nWantedBy=multi-user.target\n"
+    files = {
+        "/etc/systemd/system/app.service": unit,
+        "/etc/systemd/system/multi-user.target.wants/app.service": Link("/etc/systemd/system/app.service"),
+    }
+    inv = inventory([SystemdDetector], files)
+    (app,) = [u for u in inv.units if u.name == "app.service"]
+    assert app.exec_start == (
+        (
+            "/srv/app/bin/app",
+            "--pwd",
+            "<redacted>",
+            "--auth-token",
+            "<redacted>",
+            "--api_key",
+            "<redacted>",
+            "--port",
+            "8080",
+        ),
+    )
+    assert redact_argv(argv) == app.exec_start[0]
+    assert redact_command(" ".join(argv)) == " ".join(app.exec_start[0])
 
 
 # -- cron -------------------------------------------------------------------------------
