@@ -135,7 +135,7 @@ class DnsDetector(Detector):
                 for inner in channel.block() if channel.keyword == "channel" else []:
                     if inner.keyword == "file" and len(inner.words) > 1:
                         f = inner.words[1]
-                        path = P.normalize(f if f.startswith("/") else P.join(directory, f))
+                        path = P.absolute(f, directory)
                         sf.log_paths.append(FileRef(path, "logs", evidence=(_ev(inner),)))
         found.add(sf)
 
@@ -247,7 +247,7 @@ class DnsDetector(Detector):
                 zones.append(z.words[1])
             if "file" in body and len(body["file"].words) > 1:
                 f = body["file"].words[1]
-                path = P.normalize(f if f.startswith("/") else P.join(directory, f))
+                path = P.absolute(f, directory)
                 ev = _ev(body["file"], f'zone "{z.words[1]}" file "{f}"')
                 if path.startswith("/etc/"):
                     sf.config_files.append(FileRef(path, "config", evidence=(ev,)))

@@ -216,7 +216,7 @@ class HaproxyDetector(Detector):
     @staticmethod
     def _proxy(sf: ServiceFacts, sec: Section, disabled: bool, crt_base: str, ca_base: str) -> None:
         def rel(path: str, base: str) -> str:
-            return P.normalize(path if path.startswith("/") else P.join(base, path))
+            return P.absolute(path, base)
 
         for ln in sec.lines:
             w = ln.words

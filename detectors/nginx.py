@@ -131,7 +131,7 @@ class NginxDetector(Detector):
                 sf.ports.append(port)
 
         def abspath(value: str, base: str) -> str:
-            return P.normalize(value if value.startswith("/") else P.join(base, value))
+            return P.absolute(value, base)
 
         for d, ctx in cfg.walk():
             if d.name == "server" and d.block is not None and ctx and ctx[-1].name in ("http", "stream"):

@@ -33,6 +33,7 @@ from modernize.endpoints import DEFAULT_PORTS, classify_setting, endpoints_of_en
 from modernize.facts import Endpoint, Found, ServiceFacts
 from modernize.model import EnvVar, Evidence, FileRef
 from modernize.parsers import php
+from modernize.parsers.apprun import basename
 from modernize.parsers.shell import assignments
 from modernize.secrets import MASK, make_secret
 from modernize.snapshot import Snapshot
@@ -358,11 +359,11 @@ class PhpAppsDetector(Detector):
                     sf.secrets.append(sec)
             private = settings_vars.get("file_private_path")
             if isinstance(private, str) and private:
-                sf.data_dirs.append(FileRef(_abs(private, app), "data", evidence=(Evidence("config", spath),)))
+                sf.data_dirs.append(FileRef(P.absolute(private, app), "data", evidence=(Evidence("config", spath),)))
             public = settings_vars.get("file_public_path")
         else:
             public = None
-        files = _abs(public, app) if isinstance(public, str) and public else f"{app}/sites/default/files"
+        files = P.absolute(public, app) if isinstance(public, str) and public else f"{app}/sites/default/files"
         sf.data_dirs.append(
             FileRef(
                 files,
@@ -468,14 +469,6 @@ def mysql_endpoint(via: str, spec: str, default_socket: str, ev: Evidence) -> En
     if sock:
         return Endpoint(via, host, None, "mysql", sock, (ev,))
     return Endpoint(via, host, int(port) if port else 3306, "mysql", None, (ev,))
-
-
-def basename(path: str) -> str:
-    return path.rstrip("/").rsplit("/", 1)[-1]
-
-
-def _abs(path: str, base: str) -> str:
-    return P.normalize(path if path.startswith("/") else P.join(base, path))
 
 
 def _ev(entry: tuple[Any, int, str], name: str) -> Evidence:

@@ -793,7 +793,7 @@ def _ex(ev: Evidence, excerpt: str) -> Evidence:
 
 
 def _abs(path: str, base: str | None) -> str:
-    return P.normalize(path if path.startswith("/") else P.join(base or "/", path))
+    return P.absolute(path, base or "/")
 
 
 def _metadata(text: str | None) -> tuple[str | None, str | None]:

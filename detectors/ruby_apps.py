@@ -291,7 +291,7 @@ class RubyAppsDetector(Detector):
                 if m:
                     for g in m.groups():
                         if g:
-                            sf.log_paths.append(FileRef(_abs(g, app), "logs", evidence=evl))
+                            sf.log_paths.append(FileRef(P.absolute(g, app), "logs", evidence=evl))
             if not ports:
                 ports = file_ports
         if not ports:
@@ -348,7 +348,7 @@ class RubyAppsDetector(Detector):
                     sf.attributes["workers"] = m.group(1)
                 m = re.match(r"^(?:stderr_path|stdout_path)\s*\(?\s*" + _STR, line)
                 if m:
-                    sf.log_paths.append(FileRef(_abs(m.group(1), app), "logs", evidence=evl))
+                    sf.log_paths.append(FileRef(P.absolute(m.group(1), app), "logs", evidence=evl))
         if not ports:
             ports.append(
                 Port(
@@ -496,7 +496,3 @@ def _uri_port(uri: str, ev: tuple[Evidence, ...]) -> Port | None:
 
 def _ex(ev: Evidence, excerpt: str) -> Evidence:
     return Evidence(ev.kind, ev.path, ev.line, excerpt=excerpt, via=ev.via)
-
-
-def _abs(path: str, base: str) -> str:
-    return P.normalize(path if path.startswith("/") else P.join(base, path))

@@ -29,6 +29,7 @@ from modernize.parsers.shell import assignments, split_command
 from modernize.secrets import MASK, is_secret_name, make_secret
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
+from modernize.snapshot.base import decode
 from modernize.snapshot.declarations import head, whole
 
 WAR_MAX = 64 * 1024 * 1024
@@ -243,7 +244,9 @@ class TomcatDetector(Detector):
                 for el in (conn, *conn.iter("Certificate"), *conn.iter("SSLHostConfig")):
                     v = attr(el, key)
                     if v:
-                        sf.config_files.append(FileRef(_abs(v, inst.base), "certs", evidence=(ev(el, f"{key}=..."),)))
+                        sf.config_files.append(
+                            FileRef(P.absolute(v, inst.base), "certs", evidence=(ev(el, f"{key}=..."),))
+                        )
         # keystorePass, the AJP `secret`, a Realm's connectionPassword ... (Resources: below)
         for el in root.iter():
             if el.tag == "Resource":
@@ -258,7 +261,7 @@ class TomcatDetector(Detector):
         self._resources(root, lines, server_xml, sf)
         app_bases = []
         for host in root.iter("Host"):
-            app_bases.append(_abs(attr(host, "appBase") or "webapps", inst.base))
+            app_bases.append(P.absolute(attr(host, "appBase") or "webapps", inst.base))
         logs = P.join(inst.base, "logs")
         sf.log_paths.append(
             FileRef(resolve_loose(snap, logs), "logs", evidence=(Evidence("default", detail="CATALINA_BASE/logs"),))
@@ -373,9 +376,9 @@ class TomcatDetector(Detector):
                     if info.file_size > 1024 * 1024:
                         continue
                     if n == "META-INF/context.xml":
-                        self._xml_text(found, _decode(zf.read(info)), inner, sf)
+                        self._xml_text(found, decode(zf.read(info)), inner, sf)
                     elif re.fullmatch(r"WEB-INF/classes/[^/]+\.properties", n):
-                        self._properties(_decode(zf.read(info)), inner, sf)
+                        self._properties(decode(zf.read(info)), inner, sf)
         except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
             found.unparsable(path, f"not a readable zip: {exc}")
 
@@ -436,14 +439,3 @@ def _dedup(endpoints: list[Endpoint]) -> list[Endpoint]:
             ep if old is None else Endpoint(ep.via, ep.host, ep.port, ep.scheme, ep.socket, old.evidence + ep.evidence)
         )
     return list(out.values())
-
-
-def _abs(path: str, base: str) -> str:
-    return P.normalize(path if path.startswith("/") else P.join(base, path))
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")

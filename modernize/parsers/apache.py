@@ -200,7 +200,7 @@ class ApacheConfig:
         return _VAR.sub(sub, text)
 
     def abspath(self, value: str) -> str:
-        return P.normalize(value if value.startswith("/") else P.join(self.server_root, value))
+        return P.absolute(value, self.server_root)
 
 
 def load(

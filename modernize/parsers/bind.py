@@ -205,7 +205,7 @@ def _expand(
 
 
 def _resolve(name: str, including: str) -> str:
-    return P.normalize(name if name.startswith("/") else P.join(P.parent(including), name))
+    return P.absolute(name, P.parent(including))
 
 
 def walk(stmts: list[Stmt]) -> Iterator[Stmt]:

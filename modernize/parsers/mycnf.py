@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from modernize.snapshot import Snapshot
-from modernize.snapshot.paths import join, normalize, parent
+from modernize.snapshot.paths import absolute, join, parent
 
 MAX_DEPTH = 10
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "s": " ", '"': '"', "'": "'", "\\": "\\"}
@@ -126,7 +126,7 @@ def load(snap: Snapshot, path: str, files: OptionFiles | None = None, *, via: tu
             target = target.strip()
             if not target:
                 continue
-            target = normalize(target if target.startswith("/") else join(parent(path), target))
+            target = absolute(target, parent(path))
             if word == "!includedir":
                 for f in includedir_files(snap, target):
                     load(snap, f, files, via=inner)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from modernize.snapshot import Snapshot
-from modernize.snapshot.paths import join, normalize, parent
+from modernize.snapshot.paths import absolute, join, parent
 
 MAX_DEPTH = 10
 
@@ -113,7 +113,7 @@ def _targets(text: str, path: str) -> list[tuple[str, str]]:
 
 
 def _absolute(target: str, path: str) -> str:
-    return normalize(target if target.startswith("/") else join(parent(path), target))
+    return absolute(target, parent(path))
 
 
 def include_dir_files(snap: Snapshot, directory: str) -> list[str]:

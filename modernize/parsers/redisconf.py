@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from modernize.snapshot import Snapshot
-from modernize.snapshot.paths import join, normalize, parent
+from modernize.snapshot.paths import absolute, parent
 
 MAX_DEPTH = 10
 _DQ = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "a": "\a", "\\": "\\", '"': '"'}
@@ -102,7 +102,7 @@ def _hex(s: str) -> bool:
 
 
 def _include_targets(snap: Snapshot, pattern: str, path: str) -> list[str]:
-    pat = normalize(pattern if pattern.startswith("/") else join(parent(path), pattern))
+    pat = absolute(pattern, parent(path))
     if any(c in pat for c in "*?["):
         return snap.glob(pat)
     return [pat]

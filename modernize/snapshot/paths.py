@@ -32,6 +32,11 @@ def join(base: str, name: str) -> str:
     return base.rstrip("/") + "/" + name if base != "/" else "/" + name
 
 
+def absolute(path: str, base: str) -> str:
+    """PATH as written in a config file: absolute, or relative to the directory BASE."""
+    return normalize(path if path.startswith("/") else join(base, path))
+
+
 def parent(path: str) -> str:
     head = path[: path.rfind("/")]
     return head or "/"
