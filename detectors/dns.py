@@ -413,13 +413,9 @@ class DnsDetector(Detector):
             for t in sorted(targets):
                 self._dnsmasq_item(snap, t, lines, files, seen)
             return
-        if item in seen or len(seen) > 100:
-            return
-        seen.add(item)
-        text = snap.text(item)
+        text = read_once(snap, item, seen, files)
         if text is None:
             return
-        files.append(item)
         for no, raw in enumerate(text.splitlines(), 1):
             line = raw.strip()
             if not line or line.startswith("#"):

@@ -30,7 +30,7 @@ from modernize.facts import Endpoint, Found, ServiceFacts
 from modernize.model import Evidence, FileRef, InitUnit, Port
 from modernize.parsers import rsyslog
 from modernize.parsers.includes import read_once
-from modernize.parsers.shell import assignments
+from modernize.parsers.shell import assignments, split_command
 from modernize.secrets import make_secret
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
@@ -713,10 +713,7 @@ class HostServicesDetector(Detector):
     def _backup_jobs(found: Found) -> None:
         """Backup tools run straight from cron (`restic -r ... backup`, `borg create ...`)."""
         for job in found.cron_jobs:
-            try:
-                words = shlex.split(job.command)
-            except ValueError:
-                words = job.command.split()
+            words = split_command(job.command)
             tool = next((t for w in words for t in BACKUP_TOOLS if w.rsplit("/", 1)[-1] == t), None)
             if tool is None:
                 continue

@@ -17,7 +17,6 @@ listen_addresses 'localhost' (127.0.0.1 and ::1), unix_socket_directories
 from __future__ import annotations
 
 import ipaddress
-import shlex
 from dataclasses import dataclass
 
 from modernize.detector import Detector
@@ -25,6 +24,7 @@ from modernize.endpoints import classify_setting
 from modernize.facts import Endpoint, Found, ServiceFacts
 from modernize.model import EnvVar, Evidence, FileRef, Port, Secret
 from modernize.parsers.pgconf import PgConf, PgSetting, load, split_list
+from modernize.parsers.shell import split_command
 from modernize.secrets import MASK, make_secret
 from modernize.snapshot import Snapshot
 from modernize.snapshot.declarations import whole
@@ -75,10 +75,7 @@ def listen_addresses(value: str) -> list[str | None]:
 
 def conninfo(value: str) -> dict[str, str]:
     """libpq `key=value key2='v 2'` connection strings."""
-    try:
-        words = shlex.split(value)
-    except ValueError:
-        words = value.split()
+    words = split_command(value)
     out = {}
     for w in words:
         k, sep, v = w.partition("=")

@@ -9,6 +9,7 @@ from modernize.detector import Detector
 from modernize.endpoints import classify_setting
 from modernize.facts import Found, ServiceFacts
 from modernize.model import EnvVar, Evidence, FileRef, InitUnit, Port, Secret
+from modernize.parsers.includes import read_once
 from modernize.secrets import redact_argv
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
@@ -96,10 +97,7 @@ class SupervisordDetector(Detector):
         return sf
 
     def _file(self, snap: Snapshot, found: Found, path: str, seen: set[str], *, enabled: bool) -> None:
-        if path in seen or len(seen) > 200:
-            return
-        seen.add(path)
-        text = snap.text(path)
+        text = read_once(snap, path, seen, [], limit=200)
         if text is None:
             return
         cp = _parser()

@@ -11,6 +11,7 @@ guesses a value.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -75,6 +76,26 @@ def _string(raw: str) -> Any:
     return "".join(out)
 
 
+def skip_expression(toks: Sequence[tuple[str, str, int]], i: int) -> int:
+    """The index of the next `,` / `;` / closing bracket at the nesting depth of
+    token `i` (or the end): the tokens of an expression nobody needs. Tokens are
+    `(kind, text, line)`, as this lexer and php's make them."""
+    depth = 0
+    while i < len(toks):
+        kind, text, _ = toks[i]
+        if kind == "punct":
+            if text in "([{":
+                depth += 1
+            elif text in ")]}":
+                if depth == 0:
+                    return i
+                depth -= 1
+            elif text in (",", ";") and depth == 0:
+                return i
+        i += 1
+    return i
+
+
 class _Parser:
     def __init__(self, toks: list[tuple[str, str, int]], start: int) -> None:
         self.toks = toks
@@ -105,20 +126,7 @@ class _Parser:
         return UNKNOWN
 
     def skip_expression(self) -> None:
-        """Up to the next `,` / `}` / `]` / `;` at this nesting depth."""
-        depth = 0
-        while self.i < len(self.toks):
-            kind, text, _ = self.toks[self.i]
-            if kind == "punct":
-                if text in "([{":
-                    depth += 1
-                elif text in ")]}":
-                    if depth == 0:
-                        return
-                    depth -= 1
-                elif text in (",", ";") and depth == 0:
-                    return
-            self.i += 1
+        self.i = skip_expression(self.toks, self.i)
 
     def obj(self, path: str) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from modernize.parsers.jsobject import skip_expression
 from modernize.snapshot import paths as P
 
 
@@ -130,19 +131,7 @@ class _Walker:
         return UNKNOWN
 
     def skip(self) -> None:
-        depth = 0
-        while self.i < len(self.t):
-            text = self.t[self.i][1]
-            if self.t[self.i][0] == "punct":
-                if text in "([{":
-                    depth += 1
-                elif text in ")]}":
-                    if depth == 0:
-                        return
-                    depth -= 1
-                elif text in (",", ";") and depth == 0:
-                    return
-            self.i += 1
+        self.i = skip_expression(self.t, self.i)
 
     def term(self) -> Any:
         kind, text, _ = self.peek()

@@ -11,8 +11,9 @@
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field
+
+from modernize.parsers.shell import split_command
 
 # Settings whose values accumulate and are reset by an empty assignment.
 LIST_KEYS = frozenset(
@@ -122,18 +123,11 @@ def strip_exec_prefix(value: str) -> str:
 
 
 def split_exec(value: str) -> tuple[str, ...]:
-    cmd = strip_exec_prefix(value.strip())
-    try:
-        return tuple(shlex.split(cmd))
-    except ValueError:
-        return tuple(cmd.split())
+    return split_command(strip_exec_prefix(value.strip()))
 
 
 def environment(value: str) -> list[tuple[str, str]]:
-    try:
-        words = shlex.split(value)
-    except ValueError:
-        words = value.split()
+    words = split_command(value)
     out = []
     for w in words:
         k, sep, v = w.partition("=")
