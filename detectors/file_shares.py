@@ -302,7 +302,8 @@ class FileSharesDetector(Detector):
             sf.data_dirs.append(FileRef(export, "data", evidence=(ev,)))
             listing.append(export + " " + " ".join(f"{c}({o})" for c, o in clients))
         sf.attributes["exports"] = "; ".join(listing)
-        nfsd = self._nfs_conf(snap, "nfsd")
+        nfs_conf = self._nfs_conf(snap, ("nfsd", "mountd"))
+        nfsd = nfs_conf["nfsd"]
         port = int(nfsd["port"][0]) if nfsd.get("port", ("",))[0].isdigit() else 2049
         host = nfsd.get("host", (None,))[0] or "0.0.0.0"
         ev_def = Evidence("default", detail="nfsd listens on 2049 over TCP and UDP")
@@ -312,7 +313,7 @@ class FileSharesDetector(Detector):
                 continue
             evs = tuple(e for e in (nfsd.get("port", (None, None))[1], ev_def) if e is not None)
             sf.ports.append(Port(port, proto, host, source="configured" if "port" in nfsd else "default", evidence=evs))
-        mport = self._mountd_port(snap)
+        mport = self._mountd_port(snap, nfs_conf["mountd"])
         if mport is not None:
             sf.ports += [Port(mport[0], proto, "0.0.0.0", evidence=(mport[1],)) for proto in ("tcp", "udp")]
         if found.package("rpcbind") or "rpcbind.service" in units or "rpcbind.socket" in units:
@@ -321,8 +322,10 @@ class FileSharesDetector(Detector):
         found.add(sf)
 
     @staticmethod
-    def _nfs_conf(snap: Snapshot, section: str) -> dict[str, tuple[str, Evidence]]:
-        out: dict[str, tuple[str, Evidence]] = {}
+    def _nfs_conf(snap: Snapshot, sections: tuple[str, ...]) -> dict[str, dict[str, tuple[str, Evidence]]]:
+        """Settings of these sections of nfs.conf and its drop-ins (later files win),
+        each with its evidence; the files are read once for all sections."""
+        out: dict[str, dict[str, tuple[str, Evidence]]] = {section: {} for section in sections}
         for path in ["/etc/nfs.conf", *sorted(snap.glob("/etc/nfs.conf.d/*.conf"))]:
             text = snap.text(path)
             if not text:
@@ -332,14 +335,18 @@ class FileSharesDetector(Detector):
                 cp.read_string(text, source=path)
             except configparser.Error:
                 continue
-            if cp.has_section(section):
+            lines = [ln.strip() for ln in text.splitlines()]
+            for section in sections:
+                if not cp.has_section(section):
+                    continue
                 for k, v in cp.items(section):
-                    line = next((i for i, ln in enumerate(text.splitlines(), 1) if ln.strip().startswith(k)), None)
-                    out[k] = (v.strip(), Evidence("config", path, line, excerpt=f"[{section}] {k}={v.strip()}"))
+                    line = next((i for i, ln in enumerate(lines, 1) if ln.startswith(k)), None)
+                    excerpt = f"[{section}] {k}={v.strip()}"
+                    out[section][k] = (v.strip(), Evidence("config", path, line, excerpt=excerpt))
         return out
 
-    def _mountd_port(self, snap: Snapshot) -> tuple[int, Evidence] | None:
-        mountd = self._nfs_conf(snap, "mountd")
+    @staticmethod
+    def _mountd_port(snap: Snapshot, mountd: dict[str, tuple[str, Evidence]]) -> tuple[int, Evidence] | None:
         if mountd.get("port", ("",))[0].isdigit():
             return int(mountd["port"][0]), mountd["port"][1]
         for path in ("/etc/default/nfs-kernel-server", "/etc/sysconfig/nfs"):

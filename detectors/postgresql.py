@@ -321,12 +321,10 @@ class PostgresqlDetector(Detector):
 
     def _environment(self, snap: Snapshot, sf: ServiceFacts, base: str) -> None:
         path = f"{base}/environment"
-        text = snap.text(path)
-        if text is None:
-            return
+        env = load(snap, path)
+        if not env.files:
+            return  # no such file
         sf.env_files.append(path)
-        env = PgConf()
-        load(snap, path, env)
         for s in env.settings.values():
             var, sec = classify_setting(s.name.upper(), s.value, s.path, s.line)
             sf.env.append(EnvVar(s.name.upper(), var.value, var.secret, var.evidence))

@@ -36,6 +36,7 @@ class Instance:
     path: str
     instance: str | None
     units: list[str]
+    conf: RedisConf  # loaded once, with its includes
 
 
 def _excerpt(d: Directive) -> str:
@@ -68,10 +69,9 @@ class RedisDetector(Detector):
     def detect(self, snap: Snapshot, found: Found) -> None:
         instances = self._instances(snap, found)
         for inst in instances:
-            conf = load(snap, inst.path)
-            for path, why in conf.errors:
+            for path, why in inst.conf.errors:
                 found.unparsable(path, why)
-            found.add(self._server(found, inst, conf, several=len(instances) > 1))
+            found.add(self._server(found, inst, inst.conf, several=len(instances) > 1))
         for path in SENTINEL:
             if snap.is_file(path):
                 conf = load(snap, path)
@@ -89,9 +89,8 @@ class RedisDetector(Detector):
         candidates = [p for p in MAIN if snap.is_file(p)]
         candidates += [c for c in sorted(by_conf) if c not in candidates and snap.is_file(c)]
         # Debian instance files are only instances when their template unit runs them
-        included: set[str] = set()
-        for c in candidates:
-            included.update(load(snap, c).files[1:])
+        confs = {c: load(snap, c) for c in candidates}
+        included = {f for conf in confs.values() for f in conf.files[1:]}
         out = []
         for c in candidates:
             if c in included:
@@ -104,7 +103,7 @@ class RedisDetector(Detector):
                 units = [f"redis-server@{instance}.service"]
             else:
                 instance, units = c, []
-            out.append(Instance(c, instance, list(dict.fromkeys(units + by_conf.get(c, [])))))
+            out.append(Instance(c, instance, list(dict.fromkeys(units + by_conf.get(c, []))), confs[c]))
         return out
 
     # -- a server ---------------------------------------------------------------------------
