@@ -459,11 +459,8 @@ class NodeAppsDetector(Detector):
     def _start_script(snap: Snapshot, app: str, name: str) -> str | None:
         """The file `npm start` runs: scripts.start's `node FILE`, or npm's default
         `node server.js` when there is no start script and server.js exists."""
-        path = f"{app}/package.json"
-        text = snap.text(path) if snap.exists(path) else None
-        try:
-            pkg = json.loads(text) if text else None
-        except ValueError:
+        pkg, error = _json(snap, f"{app}/package.json")
+        if error:
             return None
         scripts = pkg.get("scripts") if isinstance(pkg, dict) else None
         start = scripts.get(name) if isinstance(scripts, dict) else None
@@ -477,12 +474,7 @@ class NodeAppsDetector(Detector):
     @staticmethod
     def _deps(snap: Snapshot, app: str) -> list[str]:
         """Direct dependencies named in package.json (a declared read)."""
-        path = f"{app}/package.json"
-        text = snap.text(path) if snap.exists(path) else None
-        try:
-            pkg = json.loads(text) if text else None
-        except ValueError:
-            return []
+        pkg, _ = _json(snap, f"{app}/package.json")
         deps = pkg.get("dependencies") if isinstance(pkg, dict) else None
         return sorted(d for d in deps if isinstance(d, str) and ".." not in d) if isinstance(deps, dict) else []
 
@@ -490,12 +482,7 @@ class NodeAppsDetector(Detector):
         """Versions of the direct dependencies, from node_modules/<name>/package.json."""
         out = []
         for dep in self._deps(snap, app):
-            path = f"{app}/node_modules/{dep}/package.json"
-            text = snap.text(path) if snap.exists(path) else None
-            try:
-                data = json.loads(text) if text else None
-            except ValueError:
-                continue
+            data, _ = _json(snap, f"{app}/node_modules/{dep}/package.json")
             if isinstance(data, dict) and isinstance(data.get("version"), str):
                 out.append(f"{dep}@{data['version']}")
         if out:
@@ -503,13 +490,9 @@ class NodeAppsDetector(Detector):
 
     def _package(self, snap: Snapshot, sf: ServiceFacts, app: str) -> dict[str, Any] | None:
         path = f"{app}/package.json"
-        text = snap.text(path) if snap.exists(path) else None
-        if text is None:
-            return None
-        try:
-            pkg = json.loads(text)
-        except ValueError as exc:
-            sf.evidence.append(Evidence("file", path, detail=f"unparsable: {exc}"))
+        pkg, error = _json(snap, path)
+        if error:
+            sf.evidence.append(Evidence("file", path, detail=f"unparsable: {error}"))
             return None
         if not isinstance(pkg, dict):
             return None
@@ -617,3 +600,15 @@ def _str(v: Any) -> str:
 def _json_line(text: str, key: str) -> int | None:
     m = re.search(r'^\s*"' + re.escape(key) + r'"\s*:', text, re.MULTILINE)
     return text.count("\n", 0, m.start()) + 1 if m else None
+
+
+def _json(snap: Snapshot, path: str) -> tuple[Any, str | None]:
+    """A JSON file (package.json): its value, or None and why it could not be parsed
+    (no error for a missing file)."""
+    text = snap.text(path) if snap.exists(path) else None
+    if text is None:
+        return None, None
+    try:
+        return json.loads(text), None
+    except ValueError as exc:
+        return None, str(exc)
