@@ -38,7 +38,7 @@ from modernize.endpoints import classify_setting, parse_hostport, parse_url
 from modernize.facts import Endpoint, Found, ServiceFacts
 from modernize.model import Evidence, FileRef, InitUnit, Port
 from modernize.parsers import javaprops
-from modernize.parsers.apprun import basename, expand_env, runnable, unit_evidence, unit_settings, unwrap
+from modernize.parsers.apprun import basename, default_port, expand_env, runnable, unit_evidence, unit_settings, unwrap
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
 from modernize.snapshot.declarations import Declaration, ReadMode, whole
@@ -369,18 +369,7 @@ class JavaAppsDetector(Detector):
                 sf.attributes["port_override"] = f"--server.port={n}"
         elif sf.attributes.get("embedded_server"):
             sf.ports.append(
-                Port(
-                    8080,
-                    "tcp",
-                    address,
-                    source="default",
-                    evidence=(
-                        Evidence(
-                            "default",
-                            detail="Spring Boot's embedded server listens on 8080 when server.port is not set",
-                        ),
-                    ),
-                )
+                default_port(8080, address, "Spring Boot's embedded server listens on 8080 when server.port is not set")
             )
         mgmt = settings.get("management.server.port")
         if mgmt is not None and mgmt.value.isdigit() and int(mgmt.value) > 0:

@@ -31,6 +31,7 @@ from modernize.parsers.apprun import (
     basename,
     bind_port,
     data_dirs_of_env,
+    default_port,
     env_value,
     expand_env,
     runnable,
@@ -213,15 +214,5 @@ class NativeAppsDetector(Detector):
             return
         if sf.framework == "aspnetcore":
             sf.ports.append(
-                Port(
-                    5000,
-                    "tcp",
-                    "127.0.0.1",
-                    source="default",
-                    evidence=(
-                        Evidence(
-                            "default", detail="Kestrel listens on http://localhost:5000 when no URLS/ports are set"
-                        ),
-                    ),
-                )
+                default_port(5000, "127.0.0.1", "Kestrel listens on http://localhost:5000 when no URLS/ports are set")
             )

@@ -45,6 +45,7 @@ from modernize.parsers.apprun import (
     basename,
     bind_port,
     data_dirs_of_env,
+    default_port,
     env_value,
     parse_options,
     runnable,
@@ -469,15 +470,7 @@ class PythonAppsDetector(Detector):
                 if port and port.isdigit():
                     sf.ports.append(Port(int(port), "tcp", addr, evidence=(_ex(ev, f"--port {port}"),)))
                 else:
-                    sf.ports.append(
-                        Port(
-                            5555,
-                            "tcp",
-                            addr,
-                            source="default",
-                            evidence=(Evidence("default", detail="flower listens on 5555 by default"),),
-                        )
-                    )
+                    sf.ports.append(default_port(5555, addr, "flower listens on 5555 by default"))
             for log in opts.all("-f", "--logfile"):
                 if "%" not in log:
                     sf.log_paths.append(
@@ -573,15 +566,7 @@ class PythonAppsDetector(Detector):
                     )
                 ]
             else:
-                binds = [
-                    Port(
-                        8000,
-                        "tcp",
-                        "127.0.0.1",
-                        source="default",
-                        evidence=(Evidence("default", detail="gunicorn binds 127.0.0.1:8000 when no bind is set"),),
-                    )
-                ]
+                binds = [default_port(8000, "127.0.0.1", "gunicorn binds 127.0.0.1:8000 when no bind is set")]
         sf.ports.extend(binds)
         workers = opts.get("-w", "--workers") or env_opts.get("-w", "--workers")
         if workers is None and "workers" in conf:
@@ -726,15 +711,7 @@ class PythonAppsDetector(Detector):
                         sf.ports.append(p)
                 else:
                     sf.ports.append(
-                        Port(
-                            8000,
-                            "tcp",
-                            "127.0.0.1",
-                            source="default",
-                            evidence=(
-                                Evidence("default", detail="manage.py runserver listens on 127.0.0.1:8000 by default"),
-                            ),
-                        )
+                        default_port(8000, "127.0.0.1", "manage.py runserver listens on 127.0.0.1:8000 by default")
                     )
             elif len(args) > 1:
                 sf.attributes["command"] = args[1]
@@ -758,15 +735,7 @@ class PythonAppsDetector(Detector):
                 )
             )
         else:
-            sf.ports.append(
-                Port(
-                    5000,
-                    "tcp",
-                    "127.0.0.1",
-                    source="default",
-                    evidence=(Evidence("default", detail="flask run listens on 127.0.0.1:5000 by default"),),
-                )
-            )
+            sf.ports.append(default_port(5000, "127.0.0.1", "flask run listens on 127.0.0.1:5000 by default"))
 
     # -- project files -------------------------------------------------------------------
     def _project(self, snap: Snapshot, sf: ServiceFacts, app: str, work: str | None) -> None:

@@ -37,6 +37,7 @@ from modernize.parsers.apprun import (
     Options,
     basename,
     bind_port,
+    default_port,
     env_value,
     expand_env,
     parse_options,
@@ -222,17 +223,7 @@ class RubyAppsDetector(Detector):
             elif port and port.isdigit():
                 sf.ports.append(Port(int(port), "tcp", addr, evidence=(_ex(ev, f"--port {port}"),)))
             else:
-                sf.ports.append(
-                    Port(
-                        3000,
-                        "tcp",
-                        addr,
-                        source="default",
-                        evidence=(
-                            Evidence("default", detail="passenger standalone listens on 0.0.0.0:3000 by default"),
-                        ),
-                    )
-                )
+                sf.ports.append(default_port(3000, addr, "passenger standalone listens on 0.0.0.0:3000 by default"))
         self._gems(snap, found, sf, app, server)
         self._database(snap, sf, app, env_name)
         sf.endpoints.extend(
@@ -308,15 +299,7 @@ class RubyAppsDetector(Detector):
                 )
             else:
                 ports.append(
-                    Port(
-                        default,
-                        "tcp",
-                        "0.0.0.0",
-                        source="default",
-                        evidence=(
-                            Evidence("default", detail=f"{server} binds 0.0.0.0:{default} when no bind or port is set"),
-                        ),
-                    )
+                    default_port(default, "0.0.0.0", f"{server} binds 0.0.0.0:{default} when no bind or port is set")
                 )
         sf.ports.extend(ports)
 
@@ -350,15 +333,7 @@ class RubyAppsDetector(Detector):
                 if m:
                     sf.log_paths.append(FileRef(P.absolute(m.group(1), app), "logs", evidence=evl))
         if not ports:
-            ports.append(
-                Port(
-                    8080,
-                    "tcp",
-                    "0.0.0.0",
-                    source="default",
-                    evidence=(Evidence("default", detail="unicorn listens on 0.0.0.0:8080 by default"),),
-                )
-            )
+            ports.append(default_port(8080, "0.0.0.0", "unicorn listens on 0.0.0.0:8080 by default"))
         sf.ports.extend(ports)
 
     # -- Gemfile.lock, database.yml -------------------------------------------------------------

@@ -25,6 +25,7 @@ from modernize.endpoints import classify_setting, from_settings, parse_url
 from modernize.facts import Endpoint, Found, ServiceFacts
 from modernize.model import EnvVar, Evidence, FileRef, Port
 from modernize.parsers import javaprops
+from modernize.parsers.apprun import default_port
 from modernize.parsers.shell import assignments, split_command
 from modernize.secrets import MASK, is_secret_name, make_secret
 from modernize.snapshot import Snapshot
@@ -202,17 +203,8 @@ class TomcatDetector(Detector):
             port = attr(root, "port")
             if port is None:
                 sf.ports.append(
-                    Port(
-                        8005,
-                        "tcp",
-                        "127.0.0.1",
-                        source="default",
-                        evidence=(
-                            Evidence(
-                                "default",
-                                detail="Tomcat's shutdown port is 8005 on localhost when <Server port> is unset",
-                            ),
-                        ),
+                    default_port(
+                        8005, "127.0.0.1", "Tomcat's shutdown port is 8005 on localhost when <Server port> is unset"
                     )
                 )
             elif port.isdigit():

@@ -258,6 +258,11 @@ def parse_options(
 _HOSTPORT = re.compile(r"^(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^:\s]*)):(?P<port>\d{1,5})$")
 
 
+def default_port(port: int, host: str | None, detail: str, proto: str = "tcp") -> Port:
+    """The port a server takes when nothing sets one, with why (its documented default)."""
+    return Port(port, proto, host, source="default", evidence=(Evidence("default", detail=detail),))
+
+
 def bind_port(
     spec: str,
     evidence: tuple[Evidence, ...],
