@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from modernize.detector import Detector
 from modernize.endpoints import classify_setting, parse_url
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import Evidence, FileRef, Port
+from modernize.model import Evidence, FileRef, Port, file_ref
 from modernize.parsers.apache import ApacheConfig, Effective, load
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
@@ -133,7 +133,7 @@ class ApacheDetector(Detector):
             evidence=[Evidence("file", lay.main)],
         )
         if lay.envvars and snap.is_file(lay.envvars):
-            sf.config_files.append(FileRef(lay.envvars, "env", evidence=(Evidence("file", lay.envvars),)))
+            sf.config_files.append(file_ref(lay.envvars, "env"))
         for path, via in cfg.files:
             sf.config_files.append(
                 FileRef(snap.realpath(path) or path, "config", evidence=(Evidence("file", path, via=via),))

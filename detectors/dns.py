@@ -23,7 +23,7 @@ import re
 
 from modernize.detector import Detector
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import Evidence, FileRef, Port
+from modernize.model import Evidence, FileRef, Port, file_ref
 from modernize.parsers import bind
 from modernize.parsers.includes import read_once
 from modernize.parsers.shell import assignments
@@ -155,7 +155,7 @@ class DnsDetector(Detector):
                 elif w.startswith("-u") and len(w) > 2:
                     sf.user = w[2:]
         if snap.exists(defaults):
-            sf.config_files.append(FileRef(defaults, "env", evidence=(Evidence("file", defaults),)))
+            sf.config_files.append(file_ref(defaults, "env"))
         return flags
 
     def _listen(self, sf: ServiceFacts, options: list[bind.Stmt], acls: dict[str, list[str]], flags: set[str]) -> None:
@@ -271,7 +271,7 @@ class DnsDetector(Detector):
             packages=["unbound"],
             units=["unbound.service", "unbound"],
             binaries=["/usr/sbin/unbound"],
-            config_files=[FileRef(f, "config", evidence=(Evidence("file", f),)) for f in files],
+            config_files=[file_ref(f, "config") for f in files],
             evidence=[Evidence("file", main)],
         )
         server = [(k, v, p, n) for c, k, v, p, n in entries if c == "server"]
@@ -364,7 +364,7 @@ class DnsDetector(Detector):
             packages=["dnsmasq"],
             units=["dnsmasq.service", "dnsmasq"],
             binaries=["/usr/sbin/dnsmasq"],
-            config_files=[FileRef(f, "config", evidence=(Evidence("file", f),)) for f in files],
+            config_files=[file_ref(f, "config") for f in files],
             evidence=[Evidence("file", main)],
         )
         port, port_ev = 53, Evidence("default", detail="dnsmasq serves DNS on port 53 unless port= is set")

@@ -16,7 +16,7 @@ import re
 
 from modernize.detector import Detector
 from modernize.facts import Found, ServiceFacts
-from modernize.model import Evidence, FileRef, Port
+from modernize.model import Evidence, FileRef, Port, file_ref
 from modernize.parsers.lines import numbered
 from modernize.parsers.yamlflat import Flat, flatten
 from modernize.secrets import MASK, is_secret_name, make_secret
@@ -86,7 +86,7 @@ class ElasticsearchDetector(Detector):
             units=[f"{software}.service", software],
             binaries=[f"/usr/share/{software}/bin/{software}"],
         )
-        sf.config_files.append(FileRef(path, "config", evidence=(Evidence("file", path),)))
+        sf.config_files.append(file_ref(path, "config"))
 
         def ev(key: str) -> Evidence:
             shown = MASK if is_secret_name(key.rsplit(".", 1)[-1]) else s[key].value
@@ -156,7 +156,7 @@ class ElasticsearchDetector(Detector):
             text = snap.text(f)
             if text is None:
                 continue
-            sf.config_files.append(FileRef(f, "config", evidence=(Evidence("file", f),)))
+            sf.config_files.append(file_ref(f, "config"))
             for key, (value, no) in heap(text).items():
                 sf.attributes[f"heap_{key}"] = value  # jvm.options.d files are read after jvm.options
                 sf.evidence.append(Evidence("config", f, no, excerpt=f"-{key}{value}"))

@@ -23,7 +23,7 @@ import shlex
 
 from modernize.detector import Detector
 from modernize.facts import Found, ServiceFacts
-from modernize.model import Evidence, FileRef, InitUnit, Port
+from modernize.model import Evidence, FileRef, InitUnit, Port, file_ref
 from modernize.parsers.shell import assignments
 from modernize.snapshot import Snapshot
 from modernize.snapshot.declarations import whole
@@ -170,7 +170,7 @@ class FileSharesDetector(Detector):
             packages=["samba"],
             units=["smbd.service", "nmbd.service", "smb.service", "nmb.service", "smbd", "nmbd", "smb", "nmb"],
             binaries=["/usr/sbin/smbd", "/usr/sbin/nmbd"],
-            config_files=[FileRef(f, "config", evidence=(Evidence("file", f),)) for f in conf.files],
+            config_files=[file_ref(f, "config") for f in conf.files],
             attributes={"server_role": role},
             evidence=[Evidence("file", SMB_CONF)],
         )
@@ -250,7 +250,7 @@ class FileSharesDetector(Detector):
             packages=["samba", "samba-ad-dc"],
             units=["samba-ad-dc.service", "samba.service", "samba-ad-dc"],
             binaries=["/usr/sbin/samba"],
-            config_files=[FileRef(SMB_CONF, "config", evidence=(Evidence("file", SMB_CONF),))],
+            config_files=[file_ref(SMB_CONF, "config")],
             attributes={"server_role": conf.g("server role", "auto")},
         )
         unit = units.get("samba-ad-dc.service")
@@ -290,12 +290,12 @@ class FileSharesDetector(Detector):
             packages=["nfs-kernel-server", "nfs-utils"],
             units=["nfs-server.service", "nfs-kernel-server.service", "nfs-kernel-server", "nfs-mountd.service"],
             binaries=["/usr/sbin/rpc.nfsd", "/usr/sbin/rpc.mountd"],
-            config_files=[FileRef(p, "config", evidence=(Evidence("file", p),)) for p in files],
+            config_files=[file_ref(p, "config") for p in files],
             evidence=[Evidence("file", p) for p in files[:1]],
         )
         for extra in ("/etc/default/nfs-kernel-server", "/etc/sysconfig/nfs", "/etc/nfs.conf"):
             if snap.is_file(extra):
-                sf.config_files.append(FileRef(extra, "config", evidence=(Evidence("file", extra),)))
+                sf.config_files.append(file_ref(extra, "config"))
         listing = []
         for path, no, export, clients, raw in exports:
             ev = Evidence("config", path, no, excerpt=raw)

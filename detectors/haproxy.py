@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from modernize.detector import Detector
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import Evidence, FileRef, Port
+from modernize.model import Evidence, FileRef, Port, file_ref
 from modernize.secrets import MASK, make_secret
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
@@ -169,7 +169,7 @@ class HaproxyDetector(Detector):
             binaries=["/usr/sbin/haproxy"],
             units=["haproxy.service", "haproxy"],
             evidence=[Evidence("file", MAIN)],
-            config_files=[FileRef(p, "config", evidence=(Evidence("file", p),)) for p in read],
+            config_files=[file_ref(p, "config") for p in read],
         )
         crt_base = ca_base = "/etc/haproxy"
         for sec in sections:

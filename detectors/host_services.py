@@ -27,7 +27,7 @@ import shlex
 
 from modernize.detector import Detector
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import Evidence, FileRef, InitUnit, Port
+from modernize.model import Evidence, FileRef, InitUnit, Port, file_ref
 from modernize.parsers import rsyslog
 from modernize.parsers.includes import read_once
 from modernize.parsers.shell import assignments, split_command
@@ -315,7 +315,7 @@ class HostServicesDetector(Detector):
             packages=["syslog-ng-core", "syslog-ng"],
             units=["syslog-ng.service", "syslog-ng"],
             binaries=["/usr/sbin/syslog-ng"],
-            config_files=[FileRef(f, "config", evidence=(Evidence("file", f),)) for f in files],
+            config_files=[file_ref(f, "config") for f in files],
         )
         for path in files:
             text = re.sub(r"#[^\n]*", "", snap.text(path) or "")
@@ -356,7 +356,7 @@ class HostServicesDetector(Detector):
             plumbing=True,
             packages=["logrotate"],
             units=["logrotate.service", "logrotate.timer"],
-            config_files=[FileRef(f, "config", evidence=(Evidence("file", f),)) for f in files],
+            config_files=[file_ref(f, "config") for f in files],
         )
         timer = units.get("logrotate.timer")
         if timer is not None and timer.enabled:
@@ -382,7 +382,7 @@ class HostServicesDetector(Detector):
             packages=["chrony"],
             units=["chrony.service", "chronyd.service", "chronyd", "chrony"],
             binaries=["/usr/sbin/chronyd"],
-            config_files=[FileRef(f, "config", evidence=(Evidence("file", f),)) for f in files],
+            config_files=[file_ref(f, "config") for f in files],
             evidence=[Evidence("file", main)],
         )
         by: dict[str, list[tuple[list[str], Evidence]]] = {}
@@ -482,7 +482,7 @@ class HostServicesDetector(Detector):
             packages=["ntpsec", "ntp"],
             units=["ntp.service", "ntpsec.service", "ntpd.service", "ntp", "ntpd"],
             binaries=["/usr/sbin/ntpd"],
-            config_files=[FileRef(main, "config", evidence=(Evidence("file", main),))],
+            config_files=[file_ref(main, "config")],
         )
         ev = Evidence("default", detail="ntpd binds 123/udp on every interface")
         sf.ports += [Port(123, "udp", a, source="default", evidence=(ev,)) for a in ("0.0.0.0", "::")]
@@ -519,7 +519,7 @@ class HostServicesDetector(Detector):
             for no, k, v in assignments(snap.text(path) or ""):
                 if k != var:
                     continue
-                sf.config_files.append(FileRef(path, "config", evidence=(Evidence("file", path),)))
+                sf.config_files.append(file_ref(path, "config"))
                 words = shlex.split(v) if v else []
                 for i, w in enumerate(words):
                     if w.startswith("--web.listen-address"):
@@ -562,7 +562,7 @@ class HostServicesDetector(Detector):
                 packages=[software],
                 units=[f"{software}.service", software],
                 binaries=["/usr/sbin/zabbix_agentd", "/usr/sbin/zabbix_agent2"],
-                config_files=[FileRef(f, "config", evidence=(Evidence("file", f),)) for f in files],
+                config_files=[file_ref(f, "config") for f in files],
                 evidence=[Evidence("file", main)],
             )
             last = {k: (v, p, n) for k, v, p, n in settings}
@@ -662,7 +662,7 @@ class HostServicesDetector(Detector):
             packages=["nagios-nrpe-server", "nrpe"],
             units=list(names),
             binaries=["/usr/sbin/nrpe"],
-            config_files=[FileRef(f, "config", evidence=(Evidence("file", f),)) for f in files],
+            config_files=[file_ref(f, "config") for f in files],
         )
         port_s, port_ev = settings.get(
             "server_port", ("5666", Evidence("default", detail="nrpe server_port default 5666"))
@@ -688,7 +688,7 @@ class HostServicesDetector(Detector):
             packages=["bacula-fd", "bacula-client"],
             units=["bacula-fd.service", "bacula-fd"],
             binaries=["/usr/sbin/bacula-fd"],
-            config_files=[FileRef(main, "config", evidence=(Evidence("file", main),))],
+            config_files=[file_ref(main, "config")],
         )
         port, port_ev = 9102, Evidence("default", detail="bacula-fd FDPort default 9102")
         addr = "0.0.0.0"
@@ -780,5 +780,5 @@ class HostServicesDetector(Detector):
                 sf.attributes["note"] = "enabled by a package, but no init system is installed to start it"
             for path in OS_UNIT_CONFIG.get(software, ()):
                 if snap.exists(path):
-                    sf.config_files.append(FileRef(path, "config", evidence=(Evidence("file", path),)))
+                    sf.config_files.append(file_ref(path, "config"))
             found.add(sf)

@@ -36,7 +36,7 @@ import yaml
 from modernize.detector import Detector
 from modernize.endpoints import classify_setting, parse_hostport, parse_url
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import Evidence, FileRef, InitUnit, Port
+from modernize.model import Evidence, FileRef, InitUnit, Port, file_ref
 from modernize.parsers import javaprops
 from modernize.parsers.apprun import basename, default_port, expand_env, runnable, unit_evidence, unit_settings, unwrap
 from modernize.snapshot import Snapshot
@@ -303,7 +303,7 @@ class JavaAppsDetector(Detector):
                 if snap.exists(path):
                     text = snap.text(path)
                     if text is not None:
-                        sf.config_files.append(FileRef(path, "config", evidence=(Evidence("file", path),)))
+                        sf.config_files.append(file_ref(path, "config"))
                         self._load(settings, path, text, "file", sf)
 
     @staticmethod

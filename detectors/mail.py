@@ -24,7 +24,7 @@ import re
 
 from modernize.detector import Detector
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import Evidence, FileRef, Port
+from modernize.model import Evidence, FileRef, Port, file_ref
 from modernize.parsers import dovecot as dv
 from modernize.parsers import postfix as pf
 from modernize.parsers import rsyslog
@@ -159,9 +159,9 @@ class MailDetector(Detector):
             binaries=["/usr/lib/postfix/sbin/master", "/usr/libexec/postfix/master"],
             evidence=[Evidence("file", main)],
         )
-        sf.config_files += [FileRef(main, "config", evidence=(Evidence("file", main),))]
+        sf.config_files += [file_ref(main, "config")]
         if snap.exists(master):
-            sf.config_files.append(FileRef(master, "config", evidence=(Evidence("file", master),)))
+            sf.config_files.append(file_ref(master, "config"))
 
         def pev(name: str) -> Evidence:
             p = params.get(name)
@@ -301,7 +301,7 @@ class MailDetector(Detector):
             packages=["exim4-daemon-light", "exim4-daemon-heavy", "exim4-base", "exim4"],
             units=["exim4.service", "exim4"],
             binaries=["/usr/sbin/exim4"],
-            config_files=[FileRef(conf, "config", evidence=(Evidence("file", conf),))],
+            config_files=[file_ref(conf, "config")],
             data_dirs=[FileRef("/var/spool/exim4", "data", evidence=(Evidence("default", detail="exim4 spool"),))],
             log_paths=[FileRef("/var/log/exim4/mainlog", "logs", evidence=(Evidence("default", detail="exim4 log"),))],
             evidence=[Evidence("file", conf)],
@@ -376,7 +376,7 @@ class MailDetector(Detector):
         options: list[tuple[str, Evidence]] = []
         smart: list[tuple[str, Evidence]] = []
         if snap.is_file(cf):
-            sf.config_files.append(FileRef(cf, "config", evidence=(Evidence("file", cf),)))
+            sf.config_files.append(file_ref(cf, "config"))
             for no, raw in enumerate((snap.text(cf) or "").splitlines(), 1):
                 if raw.startswith("O DaemonPortOptions="):
                     options.append((raw.split("=", 1)[1], Evidence("config", cf, no, excerpt=raw.strip())))
@@ -384,7 +384,7 @@ class MailDetector(Detector):
                     smart.append((raw[2:].strip(), Evidence("config", cf, no, excerpt=raw.strip())))
         elif snap.is_file(mc):
             text = snap.text(mc) or ""
-            sf.config_files.append(FileRef(mc, "config", evidence=(Evidence("file", mc),)))
+            sf.config_files.append(file_ref(mc, "config"))
             live = [(no, re.sub(r"\bdnl\b.*$", "", raw)) for no, raw in enumerate(text.splitlines(), 1)]
             for no, line in live:
                 for m in re.finditer(r"DAEMON_OPTIONS\(\s*`([^']*)'", line):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from modernize.detector import Detector
 from modernize.facts import Found, ServiceFacts
-from modernize.model import Evidence, FileRef, Port
+from modernize.model import Evidence, FileRef, Port, file_ref
 from modernize.parsers.lines import numbered
 from modernize.parsers.yamlflat import flatten
 from modernize.secrets import MASK, is_secret_name, make_secret
@@ -101,7 +101,7 @@ class MongodbDetector(Detector):
             binaries=["/usr/bin/mongod"],
         )
         sf.attributes["config_format"] = fmt
-        sf.config_files.append(FileRef(path, "config", evidence=(Evidence("file", path),)))
+        sf.config_files.append(file_ref(path, "config"))
 
         def ev(key: str) -> Evidence:
             _value, line, excerpt = s[key]

@@ -19,7 +19,7 @@ import re
 
 from modernize.detector import Detector
 from modernize.facts import Found, ServiceFacts
-from modernize.model import Evidence, FileRef, Port
+from modernize.model import Evidence, FileRef, Port, file_ref
 from modernize.parsers.mycnf import Option, OptionFiles, load
 from modernize.secrets import MASK, make_secret
 from modernize.snapshot import Snapshot
@@ -107,7 +107,7 @@ class MysqlDetector(Detector):
         )
         for f in files.files:
             if f in ENTRY or files.groups_of.get(f, set()) & groups:
-                sf.config_files.append(FileRef(f, "config", evidence=(Evidence("file", f),)))
+                sf.config_files.append(file_ref(f, "config"))
                 real = snap.realpath(f)
                 if real and real != f:
                     sf.config_files.append(FileRef(real, "config", evidence=(Evidence("symlink", f, detail=real),)))
@@ -216,4 +216,4 @@ class MysqlDetector(Detector):
         for o in files.options:
             if o.name == "password" and o.value:
                 sf.secrets.append(make_secret(f"{o.group}.password", o.value, o.path, o.line))
-        sf.config_files.append(FileRef(path, "config", evidence=(Evidence("file", path),)))
+        sf.config_files.append(file_ref(path, "config"))

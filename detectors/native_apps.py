@@ -25,7 +25,7 @@ import re
 from modernize.detector import Detector
 from modernize.endpoints import endpoints_of_env
 from modernize.facts import Found, ServiceFacts
-from modernize.model import Evidence, FileRef, InitUnit, Port
+from modernize.model import Evidence, FileRef, InitUnit, Port, file_ref
 from modernize.parsers import elf
 from modernize.parsers.apprun import (
     basename,
@@ -171,7 +171,7 @@ class NativeAppsDetector(Detector):
         opts = data.get("runtimeOptions", {}) if isinstance(data, dict) else {}
         fws = [opts["framework"]] if isinstance(opts.get("framework"), dict) else list(opts.get("frameworks") or [])
         fws = [f for f in fws if isinstance(f, dict)]
-        sf.config_files.append(FileRef(config, "config", evidence=(Evidence("file", config),)))
+        sf.config_files.append(file_ref(config, "config"))
         if fws:
             version = str(fws[0].get("version", ""))
             m = re.match(r"(\d+)\.(\d+)", version)

@@ -31,7 +31,7 @@ from typing import Any
 from modernize.detector import Detector
 from modernize.endpoints import DEFAULT_PORTS, classify_setting, endpoints_of_env
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import EnvVar, Evidence, FileRef
+from modernize.model import EnvVar, Evidence, FileRef, file_ref
 from modernize.parsers import php
 from modernize.parsers.apprun import basename
 from modernize.parsers.shell import assignments
@@ -122,7 +122,7 @@ class PhpAppsDetector(Detector):
     def _base(found: Found, software: str, app: str, instance: str) -> ServiceFacts:
         sf = ServiceFacts(software=software, kind="app", instance=instance, name=basename(app))
         sf.framework = software if software != "php-app" else None
-        sf.content_paths.append(FileRef(app, "content", evidence=(Evidence("file", app),)))
+        sf.content_paths.append(file_ref(app, "content"))
         php_pkg = next(
             (p for p in found.packages if re.fullmatch(r"php\d+(?:\.\d+)?(?:-common|-cli)?|php", p.name)), None
         )
@@ -237,7 +237,7 @@ class PhpAppsDetector(Detector):
             stmts: list[tuple[str, Any, Any, int, str]] = []
             for f in files:
                 stmts += self._eval(snap, f, consts)
-                sf.config_files.append(FileRef(f, "config", evidence=(Evidence("file", f),)))
+                sf.config_files.append(file_ref(f, "config"))
             if app.startswith("/usr/share/wordpress"):
                 sf.packages.append("wordpress")
             if version:
@@ -295,7 +295,7 @@ class PhpAppsDetector(Detector):
         settings = f"{app}/sites/default/settings.php"
         consts: dict[str, Any] = {"DRUPAL_ROOT": app}
         stmts = self._eval(snap, settings, consts)
-        sf.config_files.append(FileRef(settings, "config", evidence=(Evidence("file", settings),)))
+        sf.config_files.append(file_ref(settings, "config"))
         for rel in DRUPAL_VERSION:
             path = f"{app}/{rel}"
             text = snap.text(path) if snap.exists(path) else None
@@ -387,7 +387,7 @@ class PhpAppsDetector(Detector):
         text = snap.text(env_path) if snap.exists(env_path) else None
         settings: dict[str, tuple[str, int]] = {}
         if text is not None:
-            sf.config_files.append(FileRef(env_path, "env", evidence=(Evidence("file", env_path),)))
+            sf.config_files.append(file_ref(env_path, "env"))
             sf.env_files.append(env_path)
             for no, k, v in assignments(text):
                 var, sec = classify_setting(k, v, env_path, no)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from modernize.detector import Detector
 from modernize.endpoints import classify_setting
 from modernize.facts import Found, ServiceFacts
-from modernize.model import Evidence, FileRef, Port
+from modernize.model import Evidence, FileRef, Port, file_ref
 from modernize.parsers.includes import read_once
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
@@ -166,7 +166,7 @@ class PhpFpmDetector(Detector):
             sf.binaries = ["/usr/sbin/php-fpm"]
             sf.units = ["php-fpm.service", "php-fpm"]
         for f in files:
-            sf.config_files.append(FileRef(f, "config", evidence=(Evidence("file", f),)))
+            sf.config_files.append(file_ref(f, "config"))
         glob_ = pools.get("global", Pool("global"))
         for key in ("error_log",):
             s = glob_.get(key)

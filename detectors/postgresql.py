@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from modernize.detector import Detector
 from modernize.endpoints import classify_setting
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import EnvVar, Evidence, FileRef, Port, Secret
+from modernize.model import EnvVar, Evidence, FileRef, Port, Secret, file_ref
 from modernize.parsers.pgconf import PgConf, PgSetting, load, split_list
 from modernize.parsers.shell import split_command
 from modernize.secrets import MASK, make_secret
@@ -215,7 +215,7 @@ class PostgresqlDetector(Detector):
         if cl.layout == "debian":
             sf.user = "postgres"  # pg_ctlcluster runs the cluster as its owner, postgres by packaging
         for f in dict.fromkeys(conf.files):
-            sf.config_files.append(FileRef(f, "config", evidence=(Evidence("file", f),)))
+            sf.config_files.append(file_ref(f, "config"))
         self._data_dir(sf, conf, data_dir)
         self._ports(sf, conf, cl)
         self._logs(sf, conf, cl, data_dir)

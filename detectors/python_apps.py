@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from modernize.detector import Detector
 from modernize.endpoints import classify_setting, endpoints_of_env
 from modernize.facts import Found, ServiceFacts
-from modernize.model import Evidence, FileRef, InitUnit, Port
+from modernize.model import Evidence, FileRef, InitUnit, Port, file_ref
 from modernize.parsers.apprun import (
     Options,
     basename,
@@ -446,7 +446,7 @@ class PythonAppsDetector(Detector):
             sf.name = unit.name.rsplit(".", 1)[0] if unit.system == "systemd" else unit.name
             sf.command = unit.exec_start[0] if unit.exec_start else ()
         if la.ini:
-            sf.config_files.append(FileRef(la.ini, "config", evidence=(Evidence("file", la.ini),)))
+            sf.config_files.append(file_ref(la.ini, "config"))
             sf.name = sf.name if la.unit is not None and not la.debian_app else basename(la.ini).rsplit(".", 1)[0]
         for k, v in la.wrapper_env:
             self._setting(sf, k, v, unit.path if unit else "", None)
@@ -531,7 +531,7 @@ class PythonAppsDetector(Detector):
         conf_path = self._gunicorn_conf_path(la)
         conf = _py_assignments(snap.text(conf_path)) if conf_path and snap.exists(conf_path) else {}
         if conf and conf_path:
-            sf.config_files.append(FileRef(conf_path, "config", evidence=(Evidence("file", conf_path),)))
+            sf.config_files.append(file_ref(conf_path, "config"))
         env_args = env_value(sf.env, "GUNICORN_CMD_ARGS")
         env_opts = _opts("gunicorn", tuple(shlex.split(env_args))) if env_args else Options()
         binds: list[Port] = []

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from modernize.detector import Detector
 from modernize.facts import Found, ServiceFacts
-from modernize.model import Evidence, FileRef, Port
+from modernize.model import Evidence, FileRef, Port, file_ref
 from modernize.parsers.lines import numbered
 from modernize.parsers.shell import assignments
 from modernize.secrets import MASK, is_secret_name, make_secret
@@ -75,7 +75,7 @@ class RabbitmqDetector(Detector):
         )
         for path in (CONF, ENV, PLUGINS, f"{ETC}/advanced.config", f"{ETC}/rabbitmq.config"):
             if snap.is_file(path):
-                sf.config_files.append(FileRef(path, "config", evidence=(Evidence("file", path),)))
+                sf.config_files.append(file_ref(path, "config"))
         env = self._env(snap)
         text = snap.text(CONF)
         conf = parse_conf(text) if text is not None else {}

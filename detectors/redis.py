@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from modernize.detector import Detector
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import Evidence, FileRef, InitUnit, Port
+from modernize.model import Evidence, FileRef, InitUnit, Port, file_ref
 from modernize.parsers.redisconf import Directive, RedisConf, load
 from modernize.secrets import MASK, make_secret
 from modernize.snapshot import Snapshot
@@ -114,7 +114,7 @@ class RedisDetector(Detector):
         if not several:
             sf.binaries = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
         for f in dict.fromkeys(conf.files):
-            sf.config_files.append(FileRef(f, "config", evidence=(Evidence("file", f),)))
+            sf.config_files.append(file_ref(f, "config"))
         self._ports(sf, conf, default_port=6379, what="Redis")
         self._paths(sf, conf)
         self._secrets(sf, conf)
@@ -200,9 +200,9 @@ class RedisDetector(Detector):
             packages=["redis-sentinel", "redis"],
             enabled=enabled if units else None,
         )
-        sf.config_files.append(FileRef(path, "config", evidence=(Evidence("file", path),)))
+        sf.config_files.append(file_ref(path, "config"))
         for f in conf.files[1:]:
-            sf.config_files.append(FileRef(f, "config", evidence=(Evidence("file", f),)))
+            sf.config_files.append(file_ref(f, "config"))
         self._secrets(sf, conf)
         if not enabled:
             sf.attributes["listening"] = "no: no enabled init unit starts redis-sentinel"

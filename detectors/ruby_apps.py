@@ -32,7 +32,7 @@ import yaml
 from modernize.detector import Detector
 from modernize.endpoints import DEFAULT_PORTS, classify_setting, endpoints_of_env, parse_url
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import Evidence, FileRef, InitUnit, Port
+from modernize.model import Evidence, FileRef, InitUnit, Port, file_ref
 from modernize.parsers.apprun import (
     Options,
     basename,
@@ -259,7 +259,7 @@ class RubyAppsDetector(Detector):
         if conf_path and not opts.has("--no-config"):
             snap.want([conf_path])
             text = snap.text(conf_path) or ""
-            sf.config_files.append(FileRef(conf_path, "config", evidence=(Evidence("file", conf_path),)))
+            sf.config_files.append(file_ref(conf_path, "config"))
             file_ports: list[Port] = []
             for no, line in _ruby_lines(text):
                 evl = (Evidence("config", conf_path, no, excerpt=line),)
@@ -318,7 +318,7 @@ class RubyAppsDetector(Detector):
         conf_path = (conf if conf.startswith("/") else P.join(app, conf)) if conf else None
         if conf_path and snap.exists(conf_path):
             snap.want([conf_path])
-            sf.config_files.append(FileRef(conf_path, "config", evidence=(Evidence("file", conf_path),)))
+            sf.config_files.append(file_ref(conf_path, "config"))
             for no, line in _ruby_lines(snap.text(conf_path) or ""):
                 evl = (Evidence("config", conf_path, no, excerpt=line),)
                 m = re.match(r"^listen\s*\(?\s*(?:" + _STR + r"|(\d+))", line)
@@ -380,7 +380,7 @@ class RubyAppsDetector(Detector):
         text = snap.text(path) if snap.exists(path) else None
         if text is None:
             return
-        sf.config_files.append(FileRef(path, "config", evidence=(Evidence("file", path),)))
+        sf.config_files.append(file_ref(path, "config"))
         blank = re.sub(r"<%=?.*?%>", "", text, flags=re.DOTALL)
         try:
             data: Any = yaml.safe_load(blank)

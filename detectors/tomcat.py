@@ -23,7 +23,7 @@ from detectors.apache import resolve_loose
 from modernize.detector import Detector
 from modernize.endpoints import classify_setting, from_settings, parse_url
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import EnvVar, Evidence, FileRef, Port
+from modernize.model import EnvVar, Evidence, FileRef, Port, file_ref
 from modernize.parsers import javaprops
 from modernize.parsers.apprun import default_port
 from modernize.parsers.shell import assignments, split_command
@@ -188,7 +188,7 @@ class TomcatDetector(Detector):
         except (expat.ExpatError, ValueError) as exc:
             found.unparsable(server_xml, str(exc))
             return
-        sf.config_files.append(FileRef(server_xml, "config", evidence=(Evidence("file", server_xml),)))
+        sf.config_files.append(file_ref(server_xml, "config"))
 
         def attr(el: ET.Element, name: str) -> str | None:
             v = el.get(name)
@@ -292,7 +292,7 @@ class TomcatDetector(Detector):
         text = snap.text(path) if snap.is_file(path) else None
         if text is None:
             return {}
-        sf.config_files.append(FileRef(path, "config", evidence=(Evidence("file", path),)))
+        sf.config_files.append(file_ref(path, "config"))
         return {k: v for _no, k, v in properties(text)}
 
     @staticmethod
@@ -318,7 +318,7 @@ class TomcatDetector(Detector):
         text = snap.text(path)
         if text is None:
             return
-        sf.config_files.append(FileRef(path, "config", evidence=(Evidence("file", path),)))
+        sf.config_files.append(file_ref(path, "config"))
         self._xml_text(found, text, path, sf)
 
     def _xml_text(self, found: Found, text: str, path: str, sf: ServiceFacts) -> None:
@@ -341,13 +341,13 @@ class TomcatDetector(Detector):
             path = P.join(base, name)
             if name.endswith(".war") and snap.is_file(path):
                 apps.append(name)
-                sf.content_paths.append(FileRef(path, "content", evidence=(Evidence("file", path),)))
+                sf.content_paths.append(file_ref(path, "content"))
                 self._war(snap, found, path, sf)
             elif snap.is_dir(path):
                 if snap.is_file(P.join(base, name + ".war")):
                     continue  # the WAR's own unpacked copy
                 apps.append(name + "/")
-                sf.content_paths.append(FileRef(path, "content", evidence=(Evidence("file", path),)))
+                sf.content_paths.append(file_ref(path, "content"))
                 ctx = P.join(path, "META-INF/context.xml")
                 if snap.is_file(ctx):
                     self._xml_file(snap, found, ctx, sf)
@@ -390,7 +390,7 @@ class TomcatDetector(Detector):
         text = snap.text(path)
         if text is None:
             return
-        sf.config_files.append(FileRef(path, "env", evidence=(Evidence("file", path),)))
+        sf.config_files.append(file_ref(path, "env"))
         for no, key, value in assignments(text):
             if key not in ("JAVA_OPTS", "CATALINA_OPTS"):
                 var, secret = classify_setting(key, value, path, no)

@@ -214,6 +214,11 @@ class FileRef:
     evidence: tuple[Evidence, ...] = ()
 
 
+def file_ref(path: str, role: str) -> FileRef:
+    """A FileRef whose evidence is the file itself (found where it was looked for)."""
+    return FileRef(path, role, evidence=(Evidence("file", path),))
+
+
 @dataclass(frozen=True)
 class StartMethod:
     system: str  # systemd, sysv, supervisord, openrc, pm2, cron, manual
