@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from modernize.detector import Detector
 from modernize.facts import Endpoint, Found, ServiceFacts
 from modernize.model import Evidence, FileRef, Port, file_ref
-from modernize.secrets import MASK, make_secret
+from modernize.secrets import make_secret
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
 from modernize.snapshot.declarations import whole
@@ -128,8 +128,6 @@ def parse_address(addr: str) -> list[tuple[str | None, int | None, str | None, s
         host = host[1:-1]
     if host in ("", "*"):
         host = "::" if family.endswith("6") else "0.0.0.0"
-    elif host == "::":
-        host = "::"
     first, _, last = ports.partition("-")
     if not first.isdigit():
         return []
@@ -138,9 +136,8 @@ def parse_address(addr: str) -> list[tuple[str | None, int | None, str | None, s
     return [(host, p, None, proto) for p in range(lo, min(hi, lo + 63) + 1)]
 
 
-def _ev(line: Line, *, mask: bool = False) -> Evidence:
-    excerpt = " ".join([*line.words[:2], MASK]) if mask else line.raw
-    return Evidence("config", line.path, line.no, excerpt=excerpt)
+def _ev(line: Line) -> Evidence:
+    return Evidence("config", line.path, line.no, excerpt=line.raw)
 
 
 class HaproxyDetector(Detector):

@@ -193,13 +193,6 @@ def _installed(found: Found, units: dict[str, InitUnit], packages: tuple[str, ..
     return found.package(*packages) is not None or any(n in units for n in names)
 
 
-def _unit_enabled(units: dict[str, InitUnit], names: tuple[str, ...]) -> bool | None:
-    states = [units[n].enabled for n in names if n in units]
-    if any(states):
-        return True
-    return False if states and all(s is False for s in states) else None
-
-
 def _hostport(value: str, default: int | None) -> tuple[str, int | None]:
     m = re.fullmatch(r"\[([^\]]+)\](?::(\d+))?", value)
     if m:

@@ -80,7 +80,6 @@ def _target(value: str) -> tuple[str | None, str | None, int | None, str | None]
 @dataclass
 class _Site:
     names: list[str] = field(default_factory=list)
-    listens: list[str] = field(default_factory=list)
 
 
 class NginxDetector(Detector):
@@ -150,7 +149,6 @@ class NginxDetector(Detector):
                             evidence=(_ev(d), Evidence("default", detail="a server without listen listens on *:80")),
                         )
                     )
-                    site.listens.append("*:80")
                 for ln in listens:
                     if not ln.args:
                         continue
@@ -160,7 +158,6 @@ class NginxDetector(Detector):
                         add_port(Port(None, "unix", None, sock, evidence=(_ev(ln),)))
                     else:
                         add_port(Port(port, proto, addr, evidence=(_ev(ln),)))
-                    site.listens.append(" ".join(ln.args))
             elif d.name == "user" and not ctx and d.args:
                 sf.user = d.args[0]
                 if len(d.args) > 1:

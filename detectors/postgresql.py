@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from modernize.detector import Detector
 from modernize.endpoints import classify_setting
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import EnvVar, Evidence, FileRef, Port, Secret, file_ref
+from modernize.model import Evidence, FileRef, Port, Secret, file_ref
 from modernize.parsers.pgconf import PgConf, PgSetting, load, split_list
 from modernize.parsers.shell import split_command
 from modernize.secrets import MASK, make_secret
@@ -327,7 +327,7 @@ class PostgresqlDetector(Detector):
         sf.env_files.append(path)
         for s in env.settings.values():
             var, sec = classify_setting(s.name.upper(), s.value, s.path, s.line)
-            sf.env.append(EnvVar(s.name.upper(), var.value, var.secret, var.evidence))
+            sf.env.append(var)
             if sec:
                 sf.secrets.append(sec)
 

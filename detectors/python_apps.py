@@ -662,7 +662,7 @@ class PythonAppsDetector(Detector):
         }
         dhost, dport = defaults[server]
         ports: list[Port] = []
-        if server in ("hypercorn",):
+        if server == "hypercorn":
             ports = [p for s in opts.all("-b", "--bind") if (p := bind_port(s, (_ex(ev, f"--bind {s}"),)))]
         if server == "waitress-serve":
             ports = [p for s in opts.all("--listen") if (p := bind_port(s, (_ex(ev, f"--listen={s}"),)))]
@@ -671,7 +671,7 @@ class PythonAppsDetector(Detector):
                 ports.append(Port(None, "unix", None, socket=s, evidence=(_ex(ev, f"{sock_opt} {s}"),)))
         host = opts.get("--host") if server != "daphne" else opts.get("-b", "--bind")
         port = opts.get("--port") if server != "daphne" else opts.get("-p", "--port")
-        if not ports and (host or port or server in ("uvicorn", "daphne", "waitress-serve", "hypercorn")):
+        if not ports:  # every server here has a default (the table above)
             addr = host or dhost
             num = int(port) if port and port.isdigit() else dport
             src = "configured" if host or port else "default"

@@ -260,7 +260,7 @@ def attach_listeners(services: list[ServiceFacts], listeners: list[Listener]) ->
     process has; a listener nobody claims becomes an unclassified service."""
     extra: dict[str, ServiceFacts] = {}
     for li in listeners:
-        port = Port(li.port, li.proto if li.proto != "unix" else "unix", li.address, li.path, "observed", li.evidence)
+        port = Port(li.port, li.proto, li.address, li.path, "observed", li.evidence)
         exe = li.exe or (li.cmdline[0] if li.cmdline else "")
         owner = None
         for sf in services:

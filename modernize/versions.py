@@ -15,7 +15,6 @@ _SERIES_PARTS = {
     "node-app": 1,
     "openjdk": 1,
     "java": 1,
-    "mongodb": 2,
     "elasticsearch": 1,
 }
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from modernize.facts import ServiceFacts
-from modernize.model import Evidence, FileRef, InitUnit, Port, StartMethod
+from modernize.model import Evidence, FileRef, InitUnit, Port
 
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh"})
@@ -89,8 +89,6 @@ def _shell_command(text: str, cmd: Command) -> list[str]:
             cmd.cwd = seg[1] if seg[1].startswith("/") or cmd.cwd is None else cmd.cwd.rstrip("/") + "/" + seg[1]
         elif seg[0] == "export":
             cmd.env.extend(tuple(a.split("=", 1)) for a in seg[1:] if _ASSIGN.match(a))  # type: ignore[misc]
-        elif seg[0] in (".", "source"):
-            continue
     return segments[-1] if segments else []
 
 
@@ -328,10 +326,6 @@ def unit_settings(sf: ServiceFacts, unit: InitUnit) -> None:
     sf.user = sf.user or unit.user
     sf.group = sf.group or unit.group
     sf.evidence.append(ev)
-
-
-def started_by_pm2(name: str, enabled: bool | None, evidence: tuple[Evidence, ...]) -> StartMethod:
-    return StartMethod("pm2", name, enabled, evidence)
 
 
 def env_value(env: Iterable[tuple[str, str | None]] | Iterable[object], name: str) -> str | None:

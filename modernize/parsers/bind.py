@@ -49,13 +49,6 @@ class Stmt:
                 return items[i + 1]  # type: ignore[return-value]
         return None
 
-    def block_after(self, word: str) -> list[Stmt] | None:
-        items = self.items
-        for i, it in enumerate(items[:-1]):
-            if isinstance(it, str) and it.lower() == word and isinstance(items[i + 1], list):
-                return items[i + 1]  # type: ignore[return-value]
-        return None
-
 
 @dataclass
 class Token:
