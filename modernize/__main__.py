@@ -1,3 +1,3 @@
-from modernize.cli import entry
+from modernize.launch import entry
 
 entry()

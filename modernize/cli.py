@@ -198,16 +198,6 @@ def schema_inventory() -> None:
     typer.echo(json.dumps(inventory_schema(), indent=2))
 
 
-def entry() -> None:
-    """The `modernize` command: `main`, then a quick exit. At exit the interpreter
-    collects every generation but the permanent one; after a scan that is half a
-    million live objects and nothing worth finding, so they are moved there first."""
-    try:
-        main()
-    finally:
-        gc.freeze()
-
-
 def main() -> None:
     try:
         # without standalone mode, click hands back typer.Exit's code instead of exiting

@@ -54,3 +54,47 @@ def test_speculative_keep_makes_config_reads_free(tmp_path: Path) -> None:
     inv = scan(snap, Registry([Chaser])).inventory
     assert sorted(s.software for s in inv.services) == ["a.env", "b"]
     assert snap.passes == 1
+
+
+def _linked_tree(tmp_path: Path, links_first: bool) -> Path:
+    """Files reachable by the declared patterns only through directory symlinks
+    (their own names match nothing), next to a link the patterns never name."""
+    files = {
+        "data/php82/fpm/pool.d/www.conf": "[www]\nlisten = 127.0.0.1:9000\n",
+        "data/lib/linked/package.json": '{"name": "linked"}\n',
+        "srv/app/venv/lib/python3.11/site-packages/x.py": "",
+    }
+    links = {
+        "etc/php/8.2": "/data/php82",  # a link where `*` names a directory
+        "srv/app/node_modules/linked": "../../../data/lib/linked",  # a link below `**`
+        "srv/app/venv/lib64": "lib",  # named by no pattern: nothing to chase
+    }
+    out = tmp_path / "linked.tar"
+    with tarfile.open(out, "w") as tar:
+
+        def add_links() -> None:
+            for name, target in links.items():
+                info = tarfile.TarInfo(name)
+                info.type, info.linkname = tarfile.SYMTYPE, target
+                tar.addfile(info)
+
+        if links_first:
+            add_links()
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        if not links_first:
+            add_links()
+    return out
+
+
+def test_wildcards_reach_files_through_directory_links(tmp_path: Path) -> None:
+    for links_first in (True, False):
+        snap = TarballSnapshot(str(_linked_tree(tmp_path, links_first)))
+        snap.prefetch(list(whole("/etc/php/*/fpm/pool.d/*.conf", "/srv/**/node_modules/*/package.json")))
+        # read() raises NotYetRead for a file the passes did not fetch
+        assert snap.read_text("/etc/php/8.2/fpm/pool.d/www.conf").startswith("[www]")
+        assert snap.read_text("/srv/app/node_modules/linked/package.json") == '{"name": "linked"}\n'
+        assert snap.passes == 2, links_first

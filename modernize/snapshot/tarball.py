@@ -11,21 +11,19 @@ through a symlink that was not fetched speculatively costs one batched pass.
 
 from __future__ import annotations
 
-import bz2
-import collections
-import io
+import bisect
 import lzma
 import os
+import re
 import sys
-import threading
 import zlib
 from collections.abc import Callable, Iterable
-from typing import Any, BinaryIO
 
 from modernize.errors import CorruptArchiveError, SourceError
+from modernize.inflate import SWITCH_INTERVAL, Stream, claim, close_all, open_stream, sniff
 from modernize.snapshot import paths as P
 from modernize.snapshot.base import DEFAULT_MAX_FILE_SIZE, DIR, FILE, SYMLINK, FileInfo
-from modernize.snapshot.declarations import Declaration, Matcher, ReadMode, has_magic, literal_prefix
+from modernize.snapshot.declarations import Declaration, Matcher, ReadMode, glob_to_regex, has_magic, literal_prefix
 from modernize.snapshot.indexed import IndexedSnapshot
 from modernize.snapshot.tarstream import Member, TarFormatError, TarReader
 
@@ -37,208 +35,6 @@ SPECULATIVE_BUDGET = 64 * 1024 * 1024
 NOISE_DIRS = ("/node_modules/", "/site-packages/", "/dist-packages/", "/.git/", "/__pycache__/", "/.cache/")
 # usrmerge: on Debian 12 and RHEL 9, /lib, /bin, /sbin are links into /usr.
 USRMERGE = ("/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/")
-
-SWITCH_INTERVAL = 0.0001  # seconds; see _pass
-# The inflating helper's chunks and how many may wait for the parser (deeper
-# queues and a larger head start while the plugins load measured no faster).
-CHUNK = 8 << 20
-DEPTH = 6
-
-COMPRESSIONS = {
-    b"\x1f\x8b": "gzip",
-    b"\x28\xb5\x2f\xfd": "zstd",
-    b"\xfd7zXZ\x00": "xz",
-    b"BZh": "bzip2",
-}
-
-
-def sniff(path: str) -> str:
-    with open(path, "rb") as f:
-        head = f.read(264)
-    for magic, name in COMPRESSIONS.items():
-        if head.startswith(magic):
-            return name
-    return "none"  # a plain tar, or the reader will say it is not one
-
-
-class _Incremental(io.RawIOBase):
-    """A compressed stream decoded chunk by chunk with a decompressor object (zlib,
-    lzma, bz2 API): on a truncated file it hands over every byte before the damage,
-    where file-like readers lose their whole last read. Concatenated streams (as
-    `pigz`/`pxz` write) are followed through `unused_data`."""
-
-    def __init__(self, raw: BinaryIO, make: Callable[[], Any]) -> None:
-        self._raw = raw
-        self._make = make
-        self._d = make()
-        self._out = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._out:
-            chunk = self._raw.read(1 << 20)
-            if not chunk:
-                # at the end: whatever decodes is handed over; a truncated stream then
-                # ends early and the tar layer reports the member it ended in
-                flush = getattr(self._d, "flush", None)
-                self._out = flush() if callable(flush) and not self._d.eof else b""
-                if not self._out:
-                    return 0
-                break
-            self._out = self._d.decompress(chunk)
-            while self._d.eof and self._d.unused_data:
-                rest = self._d.unused_data
-                self._d = self._make()
-                self._out += self._d.decompress(rest)
-        n = min(len(b), len(self._out))
-        b[:n] = self._out[:n]
-        self._out = self._out[n:]
-        return n
-
-
-def _gzip_decompressor() -> Any:
-    try:
-        from isal import isal_zlib
-
-        return isal_zlib.decompressobj(31)
-    except ImportError:  # pragma: no cover
-        return zlib.decompressobj(31)
-
-
-def _gzip_reader(raw: BinaryIO) -> BinaryIO:
-    """ISA-L's C gzip reader (what `isal.igzip_threaded` runs on its thread), fed
-    8 MB of compressed input at a time: every refill makes the inflating thread
-    wait for the interpreter lock, so few large refills keep it inflating."""
-    try:
-        from isal.isal_zlib import _GzipReader
-
-        return _GzipReader(raw, 8 << 20)  # type: ignore[return-value]
-    except ImportError:  # pragma: no cover - isal is a dependency; stdlib fallback
-        import gzip
-
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
-
-
-class _Prefetching(io.RawIOBase):
-    """Runs a decompressor in a helper thread, ahead of the parser. ISA-L,
-    zstandard, lzma and bz2 release the GIL while they inflate, so inflating and
-    parsing overlap on two cores. The parser gets the helper's chunks as they are
-    (no copy). Each chunk costs the helper one wait for the interpreter lock, so
-    chunks are large. Inflating starts while the plugins load (see
-    `TarballSnapshot.begin`)."""
-
-    _END = b""
-
-    def __init__(self, stream: BinaryIO, chunk: int = CHUNK, depth: int = DEPTH) -> None:
-        self._stream = stream
-        self._chunk = chunk
-        self._items: collections.deque[bytes | BaseException] = collections.deque()
-        self._ready = threading.Condition()
-        self._depth = depth
-        self._buf = b""
-        self._done = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="modernize-inflate", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                data = self._stream.read(self._chunk)
-                self._put(data)
-                if not data:
-                    return
-        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
-            self._put(exc)
-
-    def _put(self, item: bytes | BaseException) -> None:
-        with self._ready:
-            while len(self._items) >= self._depth and not self._stop.is_set():
-                self._ready.wait(0.1)
-            self._items.append(item)
-            self._ready.notify_all()
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
-        if self._buf:
-            out, self._buf = self._buf, b""
-            return out
-        if self._done:
-            return self._END
-        with self._ready:
-            while not self._items:
-                self._ready.wait()
-            item = self._items.popleft()
-            self._ready.notify_all()
-        if isinstance(item, BaseException):
-            self._done = True
-            raise item
-        if not item:
-            self._done = True
-        return item
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._buf or self.read()
-        n = min(len(b), len(data))
-        b[:n] = data[:n]
-        self._buf = data[n:]
-        return n
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        super().close()
-
-
-def open_stream(path: str, kind: str, *, careful: bool = False) -> tuple[BinaryIO, list[object], Callable[[], int]]:
-    """A decompressed byte stream of the archive, what must be closed after, and a
-    function telling how far into the compressed file the reading is (for progress).
-
-    The decompressors read the file object directly, not through a Python wrapper:
-    a wrapper would make the inflating thread wait for the interpreter lock that
-    the parsing thread holds, and the overlap of the two is where the speed is.
-    `kind` is what `sniff` said of the file."""
-    raw = open(path, "rb", buffering=1 << 20)  # noqa: SIM115 - closed by the caller through the returned list
-    fd = raw.fileno()
-
-    def position() -> int:
-        return os.lseek(fd, 0, os.SEEK_CUR)
-
-    closers: list[object] = [raw]
-    stream: BinaryIO
-    if kind == "gzip" and careful:
-        stream = io.BufferedReader(_Incremental(raw, _gzip_decompressor), buffer_size=4 << 20)  # type: ignore[assignment]
-    elif kind == "gzip":
-        stream = _Prefetching(_gzip_reader(raw))  # type: ignore[assignment]
-    elif kind == "zstd":
-        import zstandard
-
-        inner: BinaryIO = zstandard.ZstdDecompressor().stream_reader(raw, read_size=8 << 20)
-        stream = _Prefetching(inner)  # type: ignore[assignment]
-        closers.insert(0, inner)
-    elif kind in ("xz", "bzip2"):
-        make = lzma.LZMADecompressor if kind == "xz" else bz2.BZ2Decompressor
-        inner = io.BufferedReader(_Incremental(raw, make), buffer_size=4 << 20)  # type: ignore[arg-type]
-        stream = _Prefetching(inner)  # type: ignore[assignment]
-        closers.insert(0, inner)
-    else:
-        stream = raw
-    if stream is not raw:
-        closers.insert(0, stream)
-    return stream, closers, position
-
-
-def _close_all(closers: list[object]) -> None:
-    for c in closers:
-        try:
-            c.close()  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001, S110 - closing a broken stream must not mask its error
-            pass
-
 
 _KINDS = {"file": FILE, "hardlink": FILE, "symlink": SYMLINK, "dir": DIR}
 
@@ -267,21 +63,24 @@ class TarballSnapshot(IndexedSnapshot):
         self._partial: Callable[[str], Declaration | None] | None = None
         self._chase: dict[str, Declaration] = {}
         self._declared_links: list[tuple[str, Declaration]] = []
+        self._links: list[str] = []  # every symlink member, sorted after the first pass
+        self._dir_link: dict[str, bool] = {}  # symlink -> does it lead to a directory
         self.bytes_kept = 0
-        self._early: tuple[BinaryIO, list[object], Callable[[], int]] | None = None
+        self._early: Stream | None = None
 
     def begin(self) -> None:
-        """Start inflating now, while the caller loads its detectors; the first pass
-        picks up the running stream (the helper thread's queue bounds what waits)."""
+        """Start inflating now, while the caller loads its detectors, or take over
+        the stream the console entry started (`inflate.head_start`); the first pass
+        picks it up (the helper thread's queue bounds what waits)."""
         if self._early is None and self.passes == 0:
-            self._early = self._open()
+            self._early = claim(self.file) or self._open()
 
     def close(self) -> None:
         if self._early is not None:
-            _close_all(self._early[1])
+            close_all(self._early[1])
             self._early = None
 
-    def _open(self, *, careful: bool = False) -> tuple[BinaryIO, list[object], Callable[[], int]]:
+    def _open(self, *, careful: bool = False) -> Stream:
         try:
             return open_stream(self.file, self.compression, careful=careful)
         except OSError as exc:
@@ -294,6 +93,7 @@ class TarballSnapshot(IndexedSnapshot):
         matcher = Matcher(decls)
         self._partial = matcher.partial
         self._pass(matcher.match, build_index=True)
+        self._links.sort()
         self._check_hardlinks()
         # Second pass only for what a declaration covers through a symlink we could
         # not foresee (e.g. an unusual link to another disk's tree).
@@ -315,8 +115,9 @@ class TarballSnapshot(IndexedSnapshot):
 
     def _may_cross_links(self, pattern: str) -> bool:
         """Could this pattern reach a file through a directory symlink? Yes when its
-        literal directory part is not canonical (`/lib/...` on merged-/usr) or when a
-        wildcard other than `**` names a directory (`/etc/php/*/fpm/...`)."""
+        literal directory part is not canonical (`/lib/...` on merged-/usr), or when
+        a symlink to a directory sits where a wildcard other than `**` names a
+        directory (`/etc/php/*/fpm/...`) or below one (`/srv/**/node_modules/*/`)."""
         if pattern.startswith("**"):
             return False
         prefix = literal_prefix(pattern)
@@ -324,7 +125,27 @@ class TarballSnapshot(IndexedSnapshot):
         if self.realpath(pdir) != pdir:
             return True
         dirs = pattern[len(pdir) :].strip("/").split("/")[:-1]
-        return any(has_magic(c) and c != "**" for c in dirs)
+        if not any(has_magic(c) and c != "**" for c in dirs):
+            return False
+        # the first link on a path through the pattern is a canonical member named
+        # by the pattern's components up to it (never `**`, which stays off links)
+        base = pdir.rstrip("/")
+        heads = [base + "/" + "/".join(dirs[: j + 1]) for j, c in enumerate(dirs) if c != "**"]
+        named = re.compile("|".join(glob_to_regex(h) for h in heads))
+        below = base + "/"
+        i = bisect.bisect_left(self._links, below)
+        while i < len(self._links) and self._links[i].startswith(below):
+            link = self._links[i]
+            i += 1
+            if named.fullmatch(link) is None:
+                continue
+            leads = self._dir_link.get(link)
+            if leads is None:
+                info = self.stat(link)
+                leads = self._dir_link[link] = info is not None and info.kind == DIR
+            if leads:
+                return True
+        return False
 
     @staticmethod
     def _excluded(path: str, decl: Declaration) -> bool:
@@ -390,7 +211,7 @@ class TarballSnapshot(IndexedSnapshot):
             self.errors.append(f"{self.file}: archive is corrupt after {reader.offset} bytes: {exc}")
         finally:
             sys.setswitchinterval(interval)
-            _close_all(closers)
+            close_all(closers)
 
     def _member(
         self,
@@ -413,6 +234,7 @@ class TarballSnapshot(IndexedSnapshot):
             if m.type == "symlink":
                 info.linkname = m.linkname
                 info.size = len(m.linkname)
+                self._links.append(path)
                 decl = match(path)
                 # a link a detector named (not one that merely lies in a declared tree,
                 # like /etc/alternatives/* under /etc/**): keep its target too
