@@ -25,9 +25,10 @@ Stream = tuple[BinaryIO, list[object], Callable[[], int]]
 # default is 5 ms): the helper needs the lock for a moment after every chunk, and
 # a parser or an import holding it longer leaves the inflating core idle.
 SWITCH_INTERVAL = 0.0001  # seconds
-# The helper's chunks and how many may wait for the parser once it reads (deeper
-# queues measured no faster), and how many may wait before it first reads: a
-# head start covers the CLI and plugin loading, about a quarter second.
+# The helper's chunks and how many may wait for the parser. A head start
+# (`head_start`) runs while the CLI and the plugins load, a quarter second of
+# inflating or more, so it may run further ahead; the parser, faster than any
+# inflater, soon drains what waits.
 CHUNK = 8 << 20
 DEPTH = 6
 HEAD_DEPTH = 16
@@ -119,13 +120,12 @@ class _Prefetching(io.RawIOBase):
 
     _END = b""
 
-    def __init__(self, stream: BinaryIO, chunk: int = CHUNK, depth: int = DEPTH, head_depth: int = DEPTH) -> None:
+    def __init__(self, stream: BinaryIO, chunk: int = CHUNK, depth: int = DEPTH) -> None:
         self._stream = stream
         self._chunk = chunk
         self._items: collections.deque[bytes | BaseException] = collections.deque()
         self._ready = threading.Condition()
-        self._depth = head_depth  # until the first read, then `depth`
-        self._read_depth = depth
+        self._depth = depth
         self._buf = b""
         self._done = False
         self._stop = threading.Event()
@@ -183,7 +183,7 @@ class _Prefetching(io.RawIOBase):
         super().close()
 
 
-def open_stream(path: str, kind: str, *, careful: bool = False, head_depth: int = DEPTH) -> Stream:
+def open_stream(path: str, kind: str, *, careful: bool = False, depth: int = DEPTH) -> Stream:
     """A decompressed byte stream of the archive, what must be closed after, and a
     function telling how far into the compressed file the reading is (for progress).
 
@@ -202,17 +202,17 @@ def open_stream(path: str, kind: str, *, careful: bool = False, head_depth: int 
     if kind == "gzip" and careful:
         stream = io.BufferedReader(_Incremental(raw, _gzip_decompressor), buffer_size=4 << 20)  # type: ignore[assignment]
     elif kind == "gzip":
-        stream = _Prefetching(_gzip_reader(raw), head_depth=head_depth)  # type: ignore[assignment]
+        stream = _Prefetching(_gzip_reader(raw), depth=depth)  # type: ignore[assignment]
     elif kind == "zstd":
         import zstandard
 
         inner: BinaryIO = zstandard.ZstdDecompressor().stream_reader(raw, read_size=8 << 20)
-        stream = _Prefetching(inner, head_depth=head_depth)  # type: ignore[assignment]
+        stream = _Prefetching(inner, depth=depth)  # type: ignore[assignment]
         closers.insert(0, inner)
     elif kind in ("xz", "bzip2"):
         make = lzma.LZMADecompressor if kind == "xz" else bz2.BZ2Decompressor
         inner = io.BufferedReader(_Incremental(raw, make), buffer_size=4 << 20)  # type: ignore[arg-type]
-        stream = _Prefetching(inner, head_depth=head_depth)  # type: ignore[assignment]
+        stream = _Prefetching(inner, depth=depth)  # type: ignore[assignment]
         closers.insert(0, inner)
     else:
         stream = raw
@@ -256,7 +256,7 @@ def head_start(path: str) -> None:
         kind = sniff(path)
         if kind not in ("gzip", "zstd", "xz", "bzip2"):
             return
-        _head_starts[key] = open_stream(path, kind, head_depth=HEAD_DEPTH)
+        _head_starts[key] = open_stream(path, kind, depth=HEAD_DEPTH)
     except (OSError, ImportError):
         return
     if not _saved_interval:

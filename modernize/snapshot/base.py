@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import enum
 import fnmatch
+import functools
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from modernize.snapshot import paths as P
@@ -130,6 +132,12 @@ class Resolved:
     info: FileInfo | None = None
 
 
+@functools.lru_cache(maxsize=512)
+def _name_matcher(part: str) -> Callable[[str], object]:
+    """fnmatchcase for one glob component, compiled once."""
+    return re.compile(fnmatch.translate(part)).match
+
+
 class Snapshot(ABC):
     """A read-only, rooted view of a server's filesystem."""
 
@@ -142,6 +150,7 @@ class Snapshot(ABC):
         self.passes = 0
         self.complete = True  # False when the source was damaged part way
         self.errors: list[str] = []
+        self._spans: dict[str, list[str]] = {}  # see _dirs_below
 
     # -- primitives -----------------------------------------------------------
     @abstractmethod
@@ -316,15 +325,15 @@ class Snapshot(ABC):
         part = parts[i]
         last = i + 1 == len(parts)
         if part == "**":
-            self._glob(view, cdir, parts, i + 1, found)
-            for name in self._children(cdir):
-                child = P.join(cdir, name)
-                ent = self._entry(child)
-                if ent is not None and ent.kind == DIR and not P.is_pseudo(child):
-                    self._glob(P.join(view, name), child, parts, i, found)
+            for rel in self._dirs_below(cdir):
+                if rel:
+                    self._glob(P.join(view, rel), P.join(cdir, rel), parts, i + 1, found)
+                else:
+                    self._glob(view, cdir, parts, i + 1, found)
             return
         if has_magic(part):
-            names = [n for n in self._children(cdir) if fnmatch.fnmatchcase(n, part)]
+            matches = _name_matcher(part)
+            names = [n for n in self._children(cdir) if matches(n)]
         else:
             names = [part]
         for name in names:
@@ -344,6 +353,27 @@ class Snapshot(ABC):
                 self._glob(P.join(view, name), res.path or "/", parts, i + 1, found)
             elif ent.kind == DIR:
                 self._glob(P.join(view, name), child, parts, i + 1, found)
+
+    def _dirs_below(self, cdir: str) -> list[str]:
+        """The directories `**` spans from a canonical one: itself (`""`) and every
+        directory below it, relative to it, symlinks not entered. Kept, because a
+        scan globs the same trees (`/srv/**`, `/etc/**`) over and over."""
+        spans = self._spans.get(cdir)
+        if spans is None:
+            spans = [""]
+            stack = [""]
+            while stack:
+                rel = stack.pop()
+                here = P.join(cdir, rel) if rel else cdir
+                for name in self._children(here):
+                    child = P.join(here, name)
+                    ent = self._entry(child)
+                    if ent is not None and ent.kind == DIR and not P.is_pseudo(child):
+                        sub = f"{rel}/{name}" if rel else name
+                        spans.append(sub)
+                        stack.append(sub)
+            self._spans[cdir] = spans
+        return spans
 
     def walk(self, top: str = "/") -> Iterator[tuple[str, list[str], list[str]]]:
         """Like os.walk, top-down and sorted; symlinks (to dirs too) are listed as files

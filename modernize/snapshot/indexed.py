@@ -52,6 +52,8 @@ class IndexedSnapshot(Snapshot):
             self._kids.setdefault(path, set())
         if self.contents:
             self.contents.pop(path, None)
+        if self._spans:
+            self._spans.clear()
 
     def _ensure_parent(self, path: str) -> None:
         ent = self.entries.get(path)
