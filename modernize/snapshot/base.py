@@ -138,6 +138,16 @@ def _name_matcher(part: str) -> Callable[[str], object]:
     return re.compile(fnmatch.translate(part)).match
 
 
+def parts_match(pattern: list[str], names: list[str]) -> bool:
+    """Do these path components match these glob components, all of them, with
+    `**` spanning any number of names?"""
+    if not pattern:
+        return not names
+    if pattern[0] == "**":
+        return any(parts_match(pattern[1:], names[k:]) for k in range(len(names) + 1))
+    return bool(names) and _name_matcher(pattern[0])(names[0]) is not None and parts_match(pattern[1:], names[1:])
+
+
 class Snapshot(ABC):
     """A read-only, rooted view of a server's filesystem."""
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import bisect
 import lzma
 import os
-import re
 import sys
 import zlib
 from collections.abc import Callable, Iterable
@@ -22,8 +21,8 @@ from collections.abc import Callable, Iterable
 from modernize.errors import CorruptArchiveError, SourceError
 from modernize.inflate import SWITCH_INTERVAL, Stream, claim, close_all, open_stream, sniff
 from modernize.snapshot import paths as P
-from modernize.snapshot.base import DEFAULT_MAX_FILE_SIZE, DIR, FILE, SYMLINK, FileInfo
-from modernize.snapshot.declarations import Declaration, Matcher, ReadMode, glob_to_regex, has_magic, literal_prefix
+from modernize.snapshot.base import DEFAULT_MAX_FILE_SIZE, DIR, FILE, SYMLINK, FileInfo, parts_match
+from modernize.snapshot.declarations import Declaration, Matcher, ReadMode, has_magic, literal_prefix
 from modernize.snapshot.indexed import IndexedSnapshot
 from modernize.snapshot.tarstream import Member, TarFormatError, TarReader
 
@@ -64,7 +63,8 @@ class TarballSnapshot(IndexedSnapshot):
         self._chase: dict[str, Declaration] = {}
         self._declared_links: list[tuple[str, Declaration]] = []
         self._links: list[str] = []  # every symlink member, sorted after the first pass
-        self._dir_link: dict[str, bool] = {}  # symlink -> does it lead to a directory
+        self._dir_links: list[str] | None = None
+        self._link_to_dir: dict[str, bool] = {}
         self.bytes_kept = 0
         self._early: Stream | None = None
 
@@ -129,23 +129,46 @@ class TarballSnapshot(IndexedSnapshot):
             return False
         # the first link on a path through the pattern is a canonical member named
         # by the pattern's components up to it (never `**`, which stays off links)
-        base = pdir.rstrip("/")
-        heads = [base + "/" + "/".join(dirs[: j + 1]) for j, c in enumerate(dirs) if c != "**"]
-        named = re.compile("|".join(glob_to_regex(h) for h in heads))
-        below = base + "/"
-        i = bisect.bisect_left(self._links, below)
-        while i < len(self._links) and self._links[i].startswith(below):
-            link = self._links[i]
-            i += 1
-            if named.fullmatch(link) is None:
-                continue
-            leads = self._dir_link.get(link)
-            if leads is None:
-                info = self.stat(link)
-                leads = self._dir_link[link] = info is not None and info.kind == DIR
-            if leads:
+        heads = [dirs[: j + 1] for j, c in enumerate(dirs) if c != "**"]
+        below = pdir.rstrip("/") + "/"
+        links = self._links_to_dirs()
+        i = bisect.bisect_left(links, below)
+        while i < len(links) and links[i].startswith(below):
+            names = links[i][len(below) :].split("/")
+            if any(parts_match(head, names) for head in heads):
                 return True
+            i += 1
         return False
+
+    def _links_to_dirs(self) -> list[str]:
+        """The symlinks that lead to a directory, sorted (worked out once)."""
+        if self._dir_links is None:
+            self._dir_links = [link for link in self._links if self._leads_to_dir(link)]
+        return self._dir_links
+
+    def _leads_to_dir(self, link: str, hops: int = 0) -> bool:
+        known = self._link_to_dir.get(link)
+        if known is not None:
+            return known
+        target = self.entries[link].linkname or ""
+        # most links name their target's canonical path, or another link's: a
+        # lookup or two instead of resolving from the root
+        names = [n for n in target.split("/") if n and n != "."]
+        while names and names[0] == "..":
+            names.pop(0)
+        direct = None
+        if ".." not in names:
+            path = P.normalize(P.join("/" if target.startswith("/") else P.parent(link), target))
+            direct = self.entries.get(path)
+        if direct is not None and direct.kind != SYMLINK:
+            leads = direct.kind == DIR
+        elif direct is not None and hops < 8:
+            leads = self._leads_to_dir(direct.path, hops + 1)
+        else:
+            info = self.stat(link)
+            leads = info is not None and info.kind == DIR
+        self._link_to_dir[link] = leads
+        return leads
 
     @staticmethod
     def _excluded(path: str, decl: Declaration) -> bool:
