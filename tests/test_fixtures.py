@@ -17,7 +17,7 @@ import yaml
 
 from modernize.detector import Registry
 from modernize.scan import scan
-from modernize.serialize import dumps, to_data
+from modernize.serialize import dumps
 from modernize.snapshot import open_snapshot
 from tests.expected import check
 from tests.fixture_tree import materialize, scenarios, tarball
@@ -107,4 +107,3 @@ def test_no_secret_value_in_any_output(name: str, trees: dict[str, Path], tmp_pa
     assert not leaked, f"secret values in the output: {leaked}"
     # the fingerprints are there instead, keyed (never a bare hash of the value)
     assert "hmac-sha256:" in out.read_text()
-    assert to_data is not None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import json
 
 import pytest
 
 from modernize.errors import UserError
-from modernize.serialize import dumps, load_inventory
+from modernize.serialize import dumps, load_inventory, to_data
 from tests.helpers import FIXTURES
 
 
@@ -26,3 +28,50 @@ def test_round_trip_of_a_real_scan() -> None:
 def test_other_schema_versions_are_refused() -> None:
     with pytest.raises(UserError, match="schema_version"):
         load_inventory(json.dumps({"schema_version": "0.1"}))
+
+
+def _stdlib(obj: object) -> str:
+    return json.dumps(to_data(obj), indent=2, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("scenario", sorted(p.name for p in FIXTURES.iterdir() if (p / "root").is_dir()))
+def test_dumps_writes_what_the_stdlib_encoder_writes(scenario: str) -> None:
+    from modernize.detector import Registry
+    from modernize.scan import scan
+    from modernize.snapshot import open_snapshot
+
+    snap = open_snapshot(str(FIXTURES / scenario / "root"))
+    inv = scan(snap, Registry.from_entry_points(autoload=False)).inventory
+    assert dumps(inv) == _stdlib(inv)
+
+
+@dataclasses.dataclass
+class _Empty:
+    pass
+
+
+class _Color(enum.StrEnum):
+    RED = "red"
+
+
+@dataclasses.dataclass
+class _Odd:
+    text: str = 'quote " backslash \\ tab \t nul \x00 bell \x07 é 中 \u2028 😀'
+    floats: tuple[float, ...] = (0.1, -0.0, 1e300, float("inf"), -float("inf"), float("nan"), 3.0)
+    ints: list[int] = dataclasses.field(default_factory=lambda: [0, -1, 2**70, True, False])
+    nothing: None = None
+    empty: _Empty = dataclasses.field(default_factory=_Empty)
+    empty_list: tuple[int, ...] = ()
+    empty_map: dict[str, int] = dataclasses.field(default_factory=dict)
+    nested: dict[str, object] = dataclasses.field(
+        default_factory=lambda: {"b": [[], {}, [1, [2]]], "a": {"z": None, "y": (_Empty(),)}}
+    )
+    numbered: dict[int, str] = dataclasses.field(default_factory=lambda: {10: "ten", 9: "nine"})
+    color: _Color = _Color.RED
+
+
+def test_dumps_matches_the_stdlib_on_odd_values() -> None:
+    odd = _Odd()
+    assert dumps(odd) == _stdlib(odd)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        dumps(_Odd(nothing=object()))  # type: ignore[arg-type]
