@@ -24,6 +24,7 @@ from modernize.snapshot import (
     UndeclaredRead,
 )
 from modernize.snapshot.declarations import ReadMode
+from modernize.snapshot.indexed import IndexedSnapshot
 from modernize.snapshot.memory import Dir, File, Link, Special
 
 # The server tree every source is built from. Symlinks are absolute and relative,
@@ -281,3 +282,15 @@ def test_begun_tarball_closed_unread_stops_its_helper(tmp_path: Path, comp: str)
         t.join(timeout=5)
         assert not t.is_alive(), t.name
     assert len(os.listdir("/proc/self/fd")) == fds_before
+
+
+def test_index_lookup_resolves_as_the_walk_does(snap: Snapshot) -> None:
+    """The indexed sources answer a canonical path with one lookup; it must agree
+    with resolving component by component, for every path they hold and for
+    paths through links, loops and pseudo-filesystems."""
+    if not isinstance(snap, IndexedSnapshot):
+        pytest.skip("only indexed sources take the shortcut")
+    paths = [*snap.entries, "/lib/systemd/system/nginx.service", "/srv/app/loop1/x", "/proc/cpuinfo", "/etc/./hostname"]
+    for path in paths:
+        for follow in (True, False):
+            assert snap.resolve(path, follow=follow) == Snapshot.resolve(snap, path, follow=follow), (path, follow)

@@ -9,7 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from modernize.snapshot import paths as P
-from modernize.snapshot.base import DIR, FILE, FileInfo, NotYetRead, ReadFailed, ReadStatus, Snapshot
+from modernize.snapshot.base import (
+    DIR,
+    FILE,
+    SYMLINK,
+    FileInfo,
+    NotYetRead,
+    ReadFailed,
+    ReadStatus,
+    Resolved,
+    Snapshot,
+)
 from modernize.snapshot.declarations import Declaration, ReadMode
 
 _NO_DIR = FileInfo("", "missing")
@@ -82,6 +92,15 @@ class IndexedSnapshot(Snapshot):
         self.contents[cpath] = (mode, data)
 
     # -- primitives -----------------------------------------------------------------
+    def resolve(self, path: str, *, follow: bool = True) -> Resolved:
+        # Every key of the index is canonical (a member below a symlink replaces the
+        # link with a directory, as tar would), so a path found there as anything
+        # but a symlink resolves to itself: one lookup instead of one per component.
+        info = self.entries.get(path)
+        if info is not None and info.kind != SYMLINK and not P.is_pseudo(path):
+            return Resolved(ReadStatus.OK, path, info)
+        return super().resolve(path, follow=follow)
+
     def _entry(self, cpath: str) -> FileInfo | None:
         return self.entries.get(cpath)
 
