@@ -16,6 +16,7 @@ from modernize.detector import Detector
 from modernize.facts import Found
 from modernize.model import ConfigChange, Evidence, Package
 from modernize.snapshot import Snapshot
+from modernize.snapshot.base import decode
 from modernize.snapshot.declarations import whole
 from modernize.versions import make_version
 
@@ -147,17 +148,23 @@ class DpkgDetector(Detector):
         owned = set(owners)
         for listing in snap.glob("/var/lib/dpkg/info/*.list"):
             pkg = listing.rsplit("/", 1)[1][: -len(".list")].split(":")[0]
-            text = snap.text(listing)
-            if not text:
+            result = snap.read(listing)
+            if not result.ok:
                 continue
-            # the lists hold every file of every package: pick the two kinds of
-            # lines wanted in C rather than testing each line in Python
-            text = "\n" + text  # most lists name nothing there: a substring test rules them out
-            if "\n/etc/" in text:
+            # the lists hold every file of every package (megabytes): most name
+            # nothing under /etc or /opt, which a substring test on the bytes
+            # tells; the lines wanted are picked in C, not tested one by one
+            data = result.data
+            etc = data.startswith(b"/etc/") or b"\n/etc/" in data
+            opt = data.startswith(b"/opt/") or b"\n/opt/" in data
+            if not (etc or opt):
+                continue
+            text = decode(data)
+            if etc:
                 for path in _ETC_LINE.findall(text):
                     owned.add(path)
                     owners.setdefault(path, pkg)
-            if "\n/opt/" in text:
+            if opt:
                 for path in _OPT_TOP_LINE.findall(text):
                     owners.setdefault(path, pkg)  # lets `unpackaged` tell packaged /opt trees apart
         return owned
