@@ -70,6 +70,8 @@ def spy(*args, **kwargs):
     opened.append("typer" in sys.modules)
     return real(*args, **kwargs)
 inflate.open_stream = spy
+import modernize.snapshot.tarball as tarball  # its own reference, used when nothing was claimed
+tarball.open_stream = spy
 from modernize.launch import entry
 sys.argv = ["modernize", *sys.argv[1:]]
 try:
