@@ -1,9 +1,9 @@
 """The `modernize` console command, kept light on purpose.
 
-Loading the CLI framework (typer builds a pydantic adapter per parameter) and
-the detector plugins takes about a quarter second; a scan of a compressed
-tarball starts inflating before that, on its helper thread, and the snapshot
-takes the running stream over. Everything else is `modernize.cli`.
+Loading the CLI framework (recent typer releases bring pydantic along) and the
+detector plugins takes a quarter second or more; a scan of a compressed tarball
+starts inflating before that, on its helper thread, and the snapshot takes the
+running stream over. Everything else is `modernize.cli`.
 """
 
 from __future__ import annotations
