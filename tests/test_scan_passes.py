@@ -98,3 +98,22 @@ def test_wildcards_reach_files_through_directory_links(tmp_path: Path) -> None:
         assert snap.read_text("/etc/php/8.2/fpm/pool.d/www.conf").startswith("[www]")
         assert snap.read_text("/srv/app/node_modules/linked/package.json") == '{"name": "linked"}\n'
         assert snap.passes == 2, links_first
+
+
+def test_a_link_replaced_later_in_the_stream_is_not_followed(tmp_path: Path) -> None:
+    """Tar keeps the last member of a name: a symlink met early can be gone by the
+    end of the pass (here a later member turns its parent into a link)."""
+    out = tmp_path / "replaced.tar"
+    with tarfile.open(out, "w") as tar:
+        data = b"[www]\n"
+        info = tarfile.TarInfo("data/php/fpm/pool.d/www.conf")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+        for name in ("srv/a/link", "srv/a"):  # the second drops /srv/a/link from the tree
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, "/data"
+            tar.addfile(info)
+    snap = TarballSnapshot(str(out))
+    snap.prefetch(list(whole("/srv/*/php/fpm/pool.d/*.conf")))
+    assert not snap.exists("/srv/a/link")
+    assert snap.read_text("/srv/a/php/fpm/pool.d/www.conf") == "[www]\n"

@@ -141,9 +141,12 @@ class TarballSnapshot(IndexedSnapshot):
         return False
 
     def _links_to_dirs(self) -> list[str]:
-        """The symlinks that lead to a directory, sorted (worked out once)."""
+        """The symlinks that lead to a directory, sorted (worked out once). A link
+        met in the stream may be gone since: a later member replaced it, or a
+        directory above it."""
         if self._dir_links is None:
-            self._dir_links = [link for link in self._links if self._leads_to_dir(link)]
+            live = [link for link in dict.fromkeys(self._links) if (e := self.entries.get(link)) and e.kind == SYMLINK]
+            self._dir_links = [link for link in live if self._leads_to_dir(link)]
         return self._dir_links
 
     def _leads_to_dir(self, link: str, hops: int = 0) -> bool:
