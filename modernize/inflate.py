@@ -21,10 +21,7 @@ from typing import Any, BinaryIO
 
 Stream = tuple[BinaryIO, list[object], Callable[[], int]]
 
-# While a helper inflates, the interpreter lock changes hands every 0.1 ms (the
-# default is 5 ms): the helper needs the lock for a moment after every chunk, and
-# a parser or an import holding it longer leaves the inflating core idle.
-SWITCH_INTERVAL = 0.0001  # seconds
+SWITCH_INTERVAL = 0.0001  # seconds; see _SwitchInterval
 # The helper's chunks and how many may wait for the parser. A head start
 # (`head_start`) runs while the CLI and the plugins load, 0.25-0.45 s, and should
 # not stall before the parser comes: zstd inflates twice as fast as gzip, so it
@@ -112,6 +109,34 @@ def _gzip_reader(raw: BinaryIO) -> BinaryIO:
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
 
 
+class _SwitchInterval:
+    """While any helper inflates, the interpreter lock changes hands every 0.1 ms
+    (the default is 5 ms): the helper needs the lock for a moment after every
+    chunk, and a parser or an import holding it longer leaves the inflating core
+    idle. Restored when the last helper is closed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._helpers = 0
+        self._before = 0.0
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._helpers == 0:
+                self._before = sys.getswitchinterval()
+                sys.setswitchinterval(min(self._before, SWITCH_INTERVAL))
+            self._helpers += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._helpers -= 1
+            if self._helpers == 0:
+                sys.setswitchinterval(self._before)
+
+
+_switch_interval = _SwitchInterval()
+
+
 class _Prefetching(io.RawIOBase):
     """Runs a decompressor in a helper thread, ahead of the parser. ISA-L,
     zstandard, lzma and bz2 release the GIL while they inflate, so inflating and
@@ -132,6 +157,7 @@ class _Prefetching(io.RawIOBase):
         self._done = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="modernize-inflate", daemon=True)
+        _switch_interval.enter()
         self._thread.start()
 
     def _run(self) -> None:
@@ -180,7 +206,9 @@ class _Prefetching(io.RawIOBase):
         return n
 
     def close(self) -> None:
-        self._stop.set()
+        if not self._stop.is_set():
+            self._stop.set()
+            _switch_interval.leave()
         self._thread.join(timeout=5)
         super().close()
 
@@ -235,7 +263,6 @@ def close_all(closers: list[object]) -> None:
 # Streams started by the console entry, until the snapshot of the same file
 # claims one. Keyed by the file's identity: a file replaced in between is not it.
 _head_starts: dict[tuple[int, int, int, int], Stream] = {}
-_saved_interval: list[float] = []
 
 
 def _identity(path: str) -> tuple[int, int, int, int] | None:
@@ -261,9 +288,6 @@ def head_start(path: str) -> None:
         _head_starts[key] = open_stream(path, kind, depth=HEAD_DEPTH[kind])
     except (OSError, ImportError):
         return
-    if not _saved_interval:
-        _saved_interval.append(sys.getswitchinterval())
-        sys.setswitchinterval(min(_saved_interval[0], SWITCH_INTERVAL))
 
 
 def claim(path: str) -> Stream | None:
@@ -273,8 +297,6 @@ def claim(path: str) -> Stream | None:
 
 
 def drop_head_starts() -> None:
-    """Stop every stream nobody claimed, and restore the switch interval."""
+    """Stop every stream nobody claimed."""
     while _head_starts:
         close_all(_head_starts.popitem()[1][1])
-    if _saved_interval:
-        sys.setswitchinterval(_saved_interval.pop())

@@ -14,12 +14,11 @@ from __future__ import annotations
 import bisect
 import lzma
 import os
-import sys
 import zlib
 from collections.abc import Callable, Iterable
 
 from modernize.errors import CorruptArchiveError, SourceError
-from modernize.inflate import SWITCH_INTERVAL, Stream, claim, close_all, open_stream, sniff
+from modernize.inflate import Stream, claim, close_all, open_stream, sniff
 from modernize.snapshot import paths as P
 from modernize.snapshot.base import DEFAULT_MAX_FILE_SIZE, DIR, FILE, SYMLINK, FileInfo, parts_match
 from modernize.snapshot.declarations import Declaration, Matcher, ReadMode, has_magic, literal_prefix
@@ -209,11 +208,6 @@ class TarballSnapshot(IndexedSnapshot):
                 progress(min(position(), self.total_bytes), self.total_bytes)
 
         reader = TarReader(stream, on_read=tick)
-        # The inflating thread needs the interpreter lock for a moment after each
-        # chunk; by default it may wait 5 ms for the parser to let go, idling about
-        # a tenth of the pass. A shorter interval makes the parser yield sooner.
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
         try:
             for member in reader:
                 self._member(reader, member, match, build_index)
@@ -236,7 +230,6 @@ class TarballSnapshot(IndexedSnapshot):
             self.complete = False
             self.errors.append(f"{self.file}: archive is corrupt after {reader.offset} bytes: {exc}")
         finally:
-            sys.setswitchinterval(interval)
             close_all(closers)
 
     def _member(
