@@ -126,8 +126,10 @@ class Registry:
             autoload = not os.environ.get(DISABLE_AUTOLOAD_ENV)
         reg = cls()
         eps = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (e.name, e.value))
+        names: dict[int, str | None] = {}  # each access to a dist's metadata parses it again
         for ep in eps:
-            dist = _dist_name(ep)
+            key = id(getattr(ep, "dist", None))
+            dist = names[key] if key in names else names.setdefault(key, _dist_name(ep))
             if not autoload and dist != BUILTIN_DIST:
                 continue
             try:

@@ -155,13 +155,17 @@ class TarballSnapshot(IndexedSnapshot):
         target = self.entries[link].linkname or ""
         # most links name their target's canonical path, or another link's: a
         # lookup or two instead of resolving from the root
-        names = [n for n in target.split("/") if n and n != "."]
-        while names and names[0] == "..":
-            names.pop(0)
         direct = None
-        if ".." not in names:
-            path = P.normalize(P.join("/" if target.startswith("/") else P.parent(link), target))
-            direct = self.entries.get(path)
+        if target and "/." not in f"/{target}" and "//" not in target and not target.endswith("/"):
+            # plain names (`libz.so.1.3`, `/usr/lib/x`, `sub/dir`): no normalizing needed
+            direct = self.entries.get(target if target[0] == "/" else f"{link.rsplit('/', 1)[0]}/{target}")
+        else:
+            names = [n for n in target.split("/") if n and n != "."]
+            while names and names[0] == "..":
+                names.pop(0)
+            if ".." not in names:
+                path = P.normalize(P.join("/" if target.startswith("/") else P.parent(link), target))
+                direct = self.entries.get(path)
         if direct is not None and direct.kind != SYMLINK:
             leads = direct.kind == DIR
         elif direct is not None and hops < 8:
