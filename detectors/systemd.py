@@ -1,7 +1,8 @@
 """systemd units: what is installed, what is enabled, and how each is started.
 
 Follows systemd's search path and precedence (/etc over /usr/local/lib over
-/usr/lib, /lib), drop-ins (`NAME.d/*.conf`, template and type-wide ones),
+/usr/lib, /lib), drop-ins (`NAME.d/*.conf`, template, dash-prefix and type-wide
+ones, applied in file-name order as systemd does),
 masking (a link to /dev/null), aliases, template instances enabled through
 `*.wants/NAME@INSTANCE.service` links, and the reset meaning of an empty
 `ExecStart=`. EnvironmentFile contents are read (a second-order read) so that
@@ -49,6 +50,7 @@ class SystemdDetector(Detector):
         files, masked = self._unit_files(snap)
         wanted = self._wanted(snap)
         names = set(files) | set(wanted) | masked
+        confs = self._dropin_confs(snap)
         units: list[tuple[str, UnitFile, str | None]] = []
         for name in sorted(names):
             if not name.endswith(TYPES) or "@." in name:
@@ -74,7 +76,7 @@ class SystemdDetector(Detector):
             if text is None:
                 continue
             parse_into(unit, text, path)
-            for dropin in self._dropins(snap, name):
+            for dropin in self._dropins(confs, name):
                 dtext = snap.text(dropin)
                 if dtext is not None:
                     parse_into(unit, dtext, dropin)
@@ -142,21 +144,46 @@ class SystemdDetector(Detector):
                     out.setdefault(link.rsplit("/", 1)[1], []).append((target_dir, link))
         return out
 
-    def _dropins(self, snap: Snapshot, name: str) -> list[str]:
-        suffix = name.rpartition(".")[2]
-        dirs = [f"{suffix}.d"]
+    @staticmethod
+    def _dropin_confs(snap: Snapshot) -> dict[str, list[tuple[int, str]]]:
+        """Drop-in directory name (`foo.service.d`) -> (rank of its search directory,
+        0 for /etc, and the `*.conf` path) for each file: one glob per search
+        directory, not several per unit."""
+        out: dict[str, list[tuple[int, str]]] = {}
+        seen: set[str] = set()
+        for rank, base in enumerate(SEARCH_PATH):
+            real = snap.realpath(base)
+            if real is None or real in seen:
+                continue
+            seen.add(real)
+            for path in snap.glob(f"{base}/*.d/*.conf"):
+                out.setdefault(P.parent(path).rsplit("/", 1)[1], []).append((rank, path))
+        return out
+
+    @staticmethod
+    def _dropins(confs: dict[str, list[tuple[int, str]]], name: str) -> list[str]:
+        """The drop-ins of a unit in the order systemd applies them: by file name,
+        whatever directory holds them. Of two files with one name, the higher search
+        directory wins, then the more specific drop-in directory: the unit's own, its
+        template's, its dash prefixes' (`foo-.service.d`), its type's (`service.d`)."""
+        stem, _, suffix = name.rpartition(".")
+        dirs = [f"{name}.d"]
         tmpl = template_of(name)
         if tmpl:
             dirs.append(f"{tmpl}.d")
-        dirs.append(f"{name}.d")
-        chosen: dict[str, str] = {}
-        # lowest precedence first, so /etc's same-named drop-in replaces a vendor one
-        for base in reversed(SEARCH_PATH):
-            for d in dirs:
-                for path in snap.glob(f"{base}/{d}/*.conf"):
-                    chosen[path.rsplit("/", 1)[1] + "\0" + d] = path
-        ordered = sorted(chosen.items(), key=lambda kv: (dirs.index(kv[0].split("\0")[1]), kv[0]))
-        return [p for _, p in ordered]
+        prefix = stem.split("@", 1)[0]
+        while "-" in prefix.rstrip("-"):
+            prefix = prefix.rstrip("-").rsplit("-", 1)[0] + "-"
+            dirs.append(f"{prefix}.{suffix}.d")
+        dirs.append(f"{suffix}.d")
+        chosen: dict[str, tuple[tuple[int, int], str]] = {}
+        for level, d in enumerate(dirs):
+            for rank, path in confs.get(d, ()):
+                fname = path.rsplit("/", 1)[1]
+                have = chosen.get(fname)
+                if have is None or (rank, level) < have[0]:
+                    chosen[fname] = ((rank, level), path)
+        return [chosen[f][1] for f in sorted(chosen)]
 
     def _unit(
         self,

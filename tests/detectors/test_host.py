@@ -220,6 +220,32 @@ def test_systemd_dropin_reset_enablement_env_and_templates() -> None:
     assert "journal.service" not in units  # static vendor unit, not wanted by anything
 
 
+def test_systemd_dropins_apply_in_file_name_order_across_directories() -> None:
+    # systemd.unit(5): drop-ins from every directory are applied in lexicographic
+    # order of their file names; of two with one name, /etc beats /usr/lib, and
+    # the unit's own directory beats its dash prefix's and its type's
+    vendor = "/usr/lib/systemd/system"
+    files = {
+        "/lib": Link("usr/lib"),
+        f"{vendor}/app-web.service": "[Service]\nExecStart=/opt/app/web --v1\n[Install]\nWantedBy=multi-user.target\n",
+        "/etc/systemd/system/multi-user.target.wants/app-web.service": Link(f"{vendor}/app-web.service"),
+        f"{vendor}/service.d/10-all.conf": "[Service]\nEnvironment=LEVEL=type\n",
+        f"{vendor}/app-.service.d/10-all.conf": "[Service]\nEnvironment=LEVEL=prefix\n",
+        f"{vendor}/app-web.service.d/20-exec.conf": "[Service]\nExecStart=\nExecStart=/opt/app/web --vendor\n",
+        "/etc/systemd/system/app-web.service.d/20-exec.conf": "[Service]\nExecStart=\nExecStart=/opt/app/web --admin\n",
+        "/etc/systemd/system/service.d/05-first.conf": "[Service]\nUser=web\n",
+    }
+    app = {u.name: u for u in inventory([SystemdDetector], files).units}["app-web.service"]
+    assert app.dropins == (
+        "/etc/systemd/system/service.d/05-first.conf",
+        f"{vendor}/app-.service.d/10-all.conf",
+        "/etc/systemd/system/app-web.service.d/20-exec.conf",
+    )
+    assert app.exec_start == (("/opt/app/web", "--admin"),)
+    assert app.user == "web"
+    assert [e.value for e in app.environment if e.name == "LEVEL"] == ["prefix"]
+
+
 # -- sysv, openrc, supervisord -----------------------------------------------------------
 def test_sysv_scripts_and_links() -> None:
     script = real("mail-dns-files", "/etc/init.d/legacy-syncd")
