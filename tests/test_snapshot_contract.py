@@ -294,3 +294,15 @@ def test_index_lookup_resolves_as_the_walk_does(snap: Snapshot) -> None:
     for path in paths:
         for follow in (True, False):
             assert snap.resolve(path, follow=follow) == Snapshot.resolve(snap, path, follow=follow), (path, follow)
+
+
+def test_du_counts_regular_files_below_a_directory(snap: Snapshot) -> None:
+    """Sizes from metadata only: regular files, not links or pseudo-filesystems,
+    through a directory named by a link too; the same on every source."""
+    srv = 4096 + len('{"name": "shop"}\n') + len('{"name": "express"}\n')
+    assert snap.du("/srv") == srv
+    assert snap.du("/srv/app/node_modules") == len('{"name": "express"}\n')
+    sizes = [len(v) if isinstance(v, str) else len(v.content) for v in TREE.values() if isinstance(v, str | File)]
+    assert snap.du("/") == sum(sizes) - len("processor : 0\n")  # all but /proc/cpuinfo
+    assert snap.du("/lib/systemd") == snap.du("/usr/lib/systemd") > 0
+    assert snap.du("/proc") == 0 and snap.du("/etc/hostname") == 0 and snap.du("/nonexistent") == 0

@@ -136,13 +136,16 @@ class IndexedSnapshot(Snapshot):
         if res.status is not ReadStatus.OK or res.info is None or res.info.kind != DIR or res.path is None:
             return 0
         total = 0
+        entries, kids = self.entries, self._kids
         stack = [res.path]
         while stack:
             cur = stack.pop()
-            for name in self._kids.get(cur, ()):
-                child = P.join(cur, name)
-                ent = self.entries.get(child)
-                if ent is None or P.is_pseudo(child):
+            head = "" if cur == "/" else cur
+            for name in kids.get(cur, ()):
+                child = f"{head}/{name}"
+                ent = entries.get(child)
+                # only the root's children can be pseudo filesystems
+                if ent is None or (not head and P.is_pseudo(child)):
                     continue
                 if ent.kind == DIR:
                     stack.append(child)
