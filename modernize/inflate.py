@@ -23,13 +23,16 @@ Stream = tuple[BinaryIO, list[object], Callable[[], int]]
 
 SWITCH_INTERVAL = 0.0001  # seconds; see _SwitchInterval
 # The helper's chunks and how many may wait for the parser. A head start
-# (`head_start`) runs while the CLI and the plugins load, 0.25-0.45 s, and should
+# (`head_start`) runs while the CLI and the plugins load, 0.2-0.3 s, and should
 # not stall before the parser comes: zstd inflates twice as fast as gzip, so it
 # may run twice as far ahead (256 MB; 128 MB for the others). The parser is
 # faster than any inflater and soon drains what waits. A chunk waiting is
 # memory touched for the first time, so the queue is no deeper than that.
 CHUNK = 8 << 20
 DEPTH = 6
+# Once the whole compressed file is read, what is left is handed over in small
+# chunks: the parser's work after the last one is all that does not overlap.
+TAIL_CHUNK = 1 << 20
 HEAD_DEPTH = {"zstd": 32, "gzip": 16, "xz": 16, "bzip2": 16}
 
 COMPRESSIONS = {
@@ -147,9 +150,12 @@ class _Prefetching(io.RawIOBase):
 
     _END = b""
 
-    def __init__(self, stream: BinaryIO, chunk: int = CHUNK, depth: int = DEPTH) -> None:
+    def __init__(
+        self, stream: BinaryIO, chunk: int = CHUNK, depth: int = DEPTH, at_end: Callable[[], bool] | None = None
+    ) -> None:
         self._stream = stream
         self._chunk = chunk
+        self._at_end = at_end  # has the compressed input all been read?
         self._items: collections.deque[bytes | BaseException] = collections.deque()
         self._ready = threading.Condition()
         self._depth = depth
@@ -162,8 +168,11 @@ class _Prefetching(io.RawIOBase):
 
     def _run(self) -> None:
         try:
+            chunk = self._chunk
             while not self._stop.is_set():
-                data = self._stream.read(self._chunk)
+                if chunk != TAIL_CHUNK and self._at_end is not None and self._at_end():
+                    chunk = TAIL_CHUNK
+                data = self._stream.read(chunk)
                 self._put(data)
                 if not data:
                     return
@@ -227,22 +236,27 @@ def open_stream(path: str, kind: str, *, careful: bool = False, depth: int = DEP
     def position() -> int:
         return os.lseek(fd, 0, os.SEEK_CUR)
 
+    size = os.fstat(fd).st_size
+
+    def at_end() -> bool:
+        return position() >= size
+
     closers: list[object] = [raw]
     stream: BinaryIO
     if kind == "gzip" and careful:
         stream = io.BufferedReader(_Incremental(raw, _gzip_decompressor), buffer_size=4 << 20)  # type: ignore[assignment]
     elif kind == "gzip":
-        stream = _Prefetching(_gzip_reader(raw), depth=depth)  # type: ignore[assignment]
+        stream = _Prefetching(_gzip_reader(raw), depth=depth, at_end=at_end)  # type: ignore[assignment]
     elif kind == "zstd":
         import zstandard
 
         inner: BinaryIO = zstandard.ZstdDecompressor().stream_reader(raw, read_size=8 << 20)
-        stream = _Prefetching(inner, depth=depth)  # type: ignore[assignment]
+        stream = _Prefetching(inner, depth=depth, at_end=at_end)  # type: ignore[assignment]
         closers.insert(0, inner)
     elif kind in ("xz", "bzip2"):
         make = lzma.LZMADecompressor if kind == "xz" else bz2.BZ2Decompressor
         inner = io.BufferedReader(_Incremental(raw, make), buffer_size=4 << 20)  # type: ignore[arg-type]
-        stream = _Prefetching(inner, depth=depth)  # type: ignore[assignment]
+        stream = _Prefetching(inner, depth=depth, at_end=at_end)  # type: ignore[assignment]
         closers.insert(0, inner)
     else:
         stream = raw
