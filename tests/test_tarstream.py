@@ -3,13 +3,16 @@ headers, sparse files in every sparse format, hard links, `./` or bare members."
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
 
 from modernize.snapshot import Declaration, TarballSnapshot
+from modernize.snapshot.tarstream import TarReader
 
 LONG_DIR = "srv/" + "/".join(["a-rather-long-directory-name"] * 6)
 LONG_TARGET = "/opt/" + "x" * 150 + "/target.conf"
@@ -87,3 +90,55 @@ def test_large_sizes_in_pax_and_base256(tmp_path: Path) -> None:
         assert info is not None and info.size == 9 * 1024**3
         assert snap.read("/huge.img").status.value == "too-large"
         assert snap.read_text("/after.txt") == "still read\n"
+
+
+class _Ragged(io.RawIOBase):
+    """A stream that hands its bytes over in pieces of uneven, unaligned sizes, as
+    a decompressor may: headers and data straddle every kind of boundary."""
+
+    def __init__(self, data: bytes, sizes: list[int]) -> None:
+        self._data, self._pos, self._sizes, self._i = data, 0, sizes, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        n = self._sizes[self._i % len(self._sizes)]
+        self._i += 1
+        out = self._data[self._pos : self._pos + n]
+        self._pos += len(out)
+        return out
+
+
+@pytest.mark.parametrize("sizes", [[1], [511, 513, 7], [100_003, 4096, 1_000_000], [3_000_000]], ids=str)
+def test_reads_the_same_whatever_the_pieces(tmp_path: Path, sizes: list[int]) -> None:
+    root = tmp_path / "root"
+    _tree(root)
+    (root / "etc" / "big.bin").write_bytes(os.urandom(2_500_000))
+    out = tmp_path / "t.tar"
+    subprocess.run(["tar", "-C", str(root), "--format=gnu", "-cf", str(out), "."], check=True)
+    data = out.read_bytes()
+    kinds = {tarfile.DIRTYPE: "dir", tarfile.SYMTYPE: "symlink", tarfile.LNKTYPE: "hardlink"}
+    want: dict[str, bytes | str] = {}
+    with tarfile.open(out) as tf:
+        for m in tf:
+            f = tf.extractfile(m) if m.isfile() else None
+            want[m.name] = f.read() if f is not None else kinds[m.type]
+    got: dict[str, bytes | str] = {}
+    reader = TarReader(_Ragged(data, sizes))  # type: ignore[arg-type]
+    for i, member in enumerate(reader):
+        name = member.name.rstrip("/")
+        if member.type != "file":
+            got[name] = member.type
+        elif i % 3 == 0:
+            got[name] = reader.read_data(member)
+        elif i % 3 == 1:  # heads and tails cross the pieces too
+            head = reader.read_head(member, 700_000)
+            assert head == want[name][:700_000]
+            got[name] = want[name] if len(head) < member.size else head
+        else:
+            tail = reader.read_tail(member, 700_000)
+            assert tail == want[name][-700_000:]
+            got[name] = want[name] if len(tail) < member.size else tail
+    assert got == want
+    assert any(isinstance(v, bytes) and len(v) == 2_500_000 for v in got.values())

@@ -161,19 +161,23 @@ class TarReader:
             self._pos = end
             self.offset += n
             return out
+        # the bytes wanted run into the next chunk(s): copy just those, and keep
+        # reading the last chunk in place (not a join of whole 8 MB chunks)
         parts = [self._buf[self._pos :]]
         have = len(parts[0])
-        while have < n:
+        while True:
             chunk = self._more(n - have)
             if not chunk:
                 raise Truncated(f"archive ends inside member {self.last_name!r}")
+            need = n - have
+            if len(chunk) >= need:
+                parts.append(chunk[:need])
+                self._buf, self._pos = chunk, need
+                break
             parts.append(chunk)
             have += len(chunk)
-        joined = b"".join(parts)
-        self._buf = joined
-        self._pos = n
         self.offset += n
-        return joined[:n]
+        return b"".join(parts)
 
     def _skip(self, n: int) -> None:
         avail = len(self._buf) - self._pos
