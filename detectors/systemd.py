@@ -37,6 +37,30 @@ def template_of(name: str) -> str | None:
     return f"{prefix}@.{suffix}" if at and instance else None
 
 
+def _dropin_names(name: str) -> list[str]:
+    """The unit names whose `NAME.d` directories hold drop-ins for NAME, most
+    specific first, as systemd walks them: the unit, its template, then the same
+    for each dash prefix (`a-b-c.service`: `a-b-.service`, `a-.service`; an
+    instance `a-b@x.service`: `a-b@.service`, `a-.service`, `a-@x.service`, `a-@.service`)."""
+    out = [name]
+    tmpl = template_of(name)
+    if tmpl:
+        out += _dropin_names(tmpl)
+    stem, _, suffix = name.rpartition(".")
+    prefix, _, instance = stem.partition("@")
+    chopped = False
+    while True:
+        cut = prefix.rfind("-")
+        if cut <= 0:
+            return out  # no dash, or only a leading one
+        if cut + 1 < len(prefix) or chopped:
+            prefix = prefix[: cut + 1]
+            break
+        prefix, chopped = prefix[:cut], True  # a trailing dash: chop it once
+    # a template's prefixes are plain units (`a-.service`); an instance's keep it
+    return out + _dropin_names(f"{prefix}@{instance}.{suffix}" if instance else f"{prefix}.{suffix}")
+
+
 class SystemdDetector(Detector):
     name = "systemd"
     tags = ("host", "init")
@@ -163,26 +187,20 @@ class SystemdDetector(Detector):
     @staticmethod
     def _dropins(confs: dict[str, list[tuple[int, str]]], name: str) -> list[str]:
         """The drop-ins of a unit in the order systemd applies them: by file name,
-        whatever directory holds them. Of two files with one name, the higher search
-        directory wins, then the more specific drop-in directory: the unit's own, its
-        template's, its dash prefixes' (`foo-.service.d`), its type's (`service.d`)."""
-        stem, _, suffix = name.rpartition(".")
-        dirs = [f"{name}.d"]
-        tmpl = template_of(name)
-        if tmpl:
-            dirs.append(f"{tmpl}.d")
-        prefix = stem.split("@", 1)[0]
-        while "-" in prefix.rstrip("-"):
-            prefix = prefix.rstrip("-").rsplit("-", 1)[0] + "-"
-            dirs.append(f"{prefix}.{suffix}.d")
-        dirs.append(f"{suffix}.d")
-        chosen: dict[str, tuple[tuple[int, int], str]] = {}
-        for level, d in enumerate(dirs):
+        whatever directory holds them. Of two files with one name, the one systemd
+        lists first wins: its own, template and dash-prefix directories (`foo-.service.d`)
+        in every search directory, /etc first, then the type's (`service.d`)."""
+        suffix = name.rpartition(".")[2]
+        dirs = [f"{d}.d" for d in dict.fromkeys(_dropin_names(name))]
+        chosen: dict[str, tuple[tuple[int, int, int], str]] = {}
+        for level, d in enumerate([*dirs, f"{suffix}.d"]):
+            type_wide = int(level == len(dirs))
             for rank, path in confs.get(d, ()):
                 fname = path.rsplit("/", 1)[1]
+                key = (type_wide, rank, level)
                 have = chosen.get(fname)
-                if have is None or (rank, level) < have[0]:
-                    chosen[fname] = ((rank, level), path)
+                if have is None or key < have[0]:
+                    chosen[fname] = (key, path)
         return [chosen[f][1] for f in sorted(chosen)]
 
     def _unit(

@@ -234,16 +234,37 @@ def test_systemd_dropins_apply_in_file_name_order_across_directories() -> None:
         f"{vendor}/app-web.service.d/20-exec.conf": "[Service]\nExecStart=\nExecStart=/opt/app/web --vendor\n",
         "/etc/systemd/system/app-web.service.d/20-exec.conf": "[Service]\nExecStart=\nExecStart=/opt/app/web --admin\n",
         "/etc/systemd/system/service.d/05-first.conf": "[Service]\nUser=web\n",
+        # the type's directory comes after every other, whatever its search directory
+        "/etc/systemd/system/service.d/30-late.conf": "[Service]\nEnvironment=LATE=type\n",
+        f"{vendor}/app-web.service.d/30-late.conf": "[Service]\nEnvironment=LATE=unit\n",
+        # an instance: its own directory, then its template's
+        f"{vendor}/worker@.service": "[Service]\nExecStart=/opt/app/worker %i\n[Install]\nWantedBy=multi-user.target\n",
+        "/etc/systemd/system/multi-user.target.wants/worker@q1.service": Link(f"{vendor}/worker@.service"),
+        f"{vendor}/worker@.service.d/10-mem.conf": "[Service]\nEnvironment=MEM=template\n",
+        "/etc/systemd/system/worker@q1.service.d/10-mem.conf": "[Service]\nEnvironment=MEM=instance\n",
+        f"{vendor}/worker@.service.d/20-nice.conf": "[Service]\nNice=5\n",
     }
-    app = {u.name: u for u in inventory([SystemdDetector], files).units}["app-web.service"]
+    units = {u.name: u for u in inventory([SystemdDetector], files).units}
+    app = units["app-web.service"]
     assert app.dropins == (
         "/etc/systemd/system/service.d/05-first.conf",
         f"{vendor}/app-.service.d/10-all.conf",
         "/etc/systemd/system/app-web.service.d/20-exec.conf",
+        f"{vendor}/app-web.service.d/30-late.conf",
     )
     assert app.exec_start == (("/opt/app/web", "--admin"),)
     assert app.user == "web"
-    assert [e.value for e in app.environment if e.name == "LEVEL"] == ["prefix"]
+    env = {e.name: e.value for e in app.environment}
+    assert (env["LEVEL"], env["LATE"]) == ("prefix", "unit")
+    worker = units["worker@q1.service"]
+    assert worker.dropins == (  # the type's drop-ins are every service's
+        "/etc/systemd/system/service.d/05-first.conf",
+        f"{vendor}/service.d/10-all.conf",
+        "/etc/systemd/system/worker@q1.service.d/10-mem.conf",
+        f"{vendor}/worker@.service.d/20-nice.conf",
+        "/etc/systemd/system/service.d/30-late.conf",
+    )
+    assert [e.value for e in worker.environment if e.name == "MEM"] == ["instance"]
 
 
 # -- sysv, openrc, supervisord -----------------------------------------------------------
