@@ -220,6 +220,11 @@ def test_metadata(snap: Snapshot) -> None:
 
 def test_glob_doublestar_and_walk(snap: Snapshot) -> None:
     assert snap.glob("/srv/**/package.json") == ["/srv/app/node_modules/express/package.json", "/srv/app/package.json"]
+    # from the root: links are named but not entered (/lib), pseudo-filesystems skipped
+    assert snap.glob("/**/os-release") == ["/etc/os-release", "/usr/lib/os-release"]
+    assert snap.glob("/lib/**/os-release") == ["/lib/os-release"]  # named as the pattern names it
+    assert snap.glob("/**/cpuinfo") == snap.glob("/**/proc") == snap.glob("/**/nothing-here") == []
+    assert snap.glob("/srv/app/**/dangling") == ["/srv/app/dangling"]
     walked = {top: (dirs, files) for top, dirs, files in snap.walk("/srv")}
     assert walked["/srv/app"][0] == ["node_modules"]
     assert "loop1" in walked["/srv/app"][1] and "package.json" in walked["/srv/app"][1]

@@ -335,6 +335,14 @@ class Snapshot(ABC):
         part = parts[i]
         last = i + 1 == len(parts)
         if part == "**":
+            if i + 2 == len(parts) and not has_magic(parts[i + 1]):
+                # `**/NAME` (wp-config.php, package.json): one lookup per directory
+                name = parts[i + 1]
+                for rel in self._dirs_below(cdir):
+                    child = P.join(P.join(cdir, rel) if rel else cdir, name)
+                    if not P.is_pseudo(child) and self._entry(child) is not None:
+                        found.add(P.join(P.join(view, rel) if rel else view, name))
+                return
             for rel in self._dirs_below(cdir):
                 if rel:
                     self._glob(P.join(view, rel), P.join(cdir, rel), parts, i + 1, found)
