@@ -37,6 +37,19 @@ def template_of(name: str) -> str | None:
     return f"{prefix}@.{suffix}" if at and instance else None
 
 
+def _search_dirs(snap: Snapshot) -> list[tuple[int, str]]:
+    """The search directories the server has, with their rank (0 for /etc), each
+    real directory once: on merged-/usr, /lib/systemd/system is /usr/lib's."""
+    out: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for rank, base in enumerate(SEARCH_PATH):
+        real = snap.realpath(base)
+        if real is not None and real not in seen:
+            seen.add(real)
+            out.append((rank, base))
+    return out
+
+
 def _dropin_names(name: str) -> list[str]:
     """The unit names whose `NAME.d` directories hold drop-ins for NAME, most
     specific first, as systemd walks them: the unit, its template, then the same
@@ -71,10 +84,11 @@ class SystemdDetector(Detector):
     )
 
     def detect(self, snap: Snapshot, found: Found) -> None:
-        files, masked = self._unit_files(snap)
-        wanted = self._wanted(snap)
+        dirs = _search_dirs(snap)
+        files, masked = self._unit_files(snap, dirs)
+        wanted = self._wanted(snap, dirs)
         names = set(files) | set(wanted) | masked
-        confs = self._dropin_confs(snap)
+        confs = self._dropin_confs(snap, dirs)
         units: list[tuple[str, UnitFile, str | None]] = []
         for name in sorted(names):
             if not name.endswith(TYPES) or "@." in name:
@@ -122,16 +136,11 @@ class SystemdDetector(Detector):
     def _exec_section(name: str) -> str:
         return name.rpartition(".")[2].capitalize()
 
-    def _unit_files(self, snap: Snapshot) -> tuple[dict[str, str], set[str]]:
+    def _unit_files(self, snap: Snapshot, dirs: list[tuple[int, str]]) -> tuple[dict[str, str], set[str]]:
         files: dict[str, str] = {}
         masked: set[str] = set()
         self._aliases: dict[str, set[str]] = {}
-        seen_dirs: set[str] = set()
-        for base in SEARCH_PATH:
-            real = snap.realpath(base)
-            if real is None or real in seen_dirs:
-                continue
-            seen_dirs.add(real)
+        for _rank, base in dirs:
             for path in snap.glob(f"{base}/*"):
                 name = path.rsplit("/", 1)[1]
                 if not name.endswith(TYPES) or name in files or name in masked:
@@ -153,15 +162,11 @@ class SystemdDetector(Detector):
                     files[name] = path
         return files, masked
 
-    def _wanted(self, snap: Snapshot) -> dict[str, list[tuple[str, str]]]:
+    @staticmethod
+    def _wanted(snap: Snapshot, dirs: list[tuple[int, str]]) -> dict[str, list[tuple[str, str]]]:
         """unit name -> [(target, link path)] for every .wants/.requires link."""
         out: dict[str, list[tuple[str, str]]] = {}
-        seen: set[str] = set()
-        for base in SEARCH_PATH:
-            real = snap.realpath(base)
-            if real is None or real in seen:
-                continue
-            seen.add(real)
+        for _rank, base in dirs:
             for pattern in (f"{base}/*.wants/*", f"{base}/*.requires/*"):
                 for link in snap.glob(pattern):
                     target_dir = P.parent(link).rsplit("/", 1)[1].rsplit(".", 1)[0]
@@ -169,17 +174,12 @@ class SystemdDetector(Detector):
         return out
 
     @staticmethod
-    def _dropin_confs(snap: Snapshot) -> dict[str, list[tuple[int, str]]]:
+    def _dropin_confs(snap: Snapshot, dirs: list[tuple[int, str]]) -> dict[str, list[tuple[int, str]]]:
         """Drop-in directory name (`foo.service.d`) -> (rank of its search directory,
         0 for /etc, and the `*.conf` path) for each file: one glob per search
         directory, not several per unit."""
         out: dict[str, list[tuple[int, str]]] = {}
-        seen: set[str] = set()
-        for rank, base in enumerate(SEARCH_PATH):
-            real = snap.realpath(base)
-            if real is None or real in seen:
-                continue
-            seen.add(real)
+        for rank, base in dirs:
             for path in snap.glob(f"{base}/*.d/*.conf"):
                 out.setdefault(P.parent(path).rsplit("/", 1)[1], []).append((rank, path))
         return out

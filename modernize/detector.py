@@ -126,10 +126,12 @@ class Registry:
             autoload = not os.environ.get(DISABLE_AUTOLOAD_ENV)
         reg = cls()
         eps = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: (e.name, e.value))
-        names: dict[int, str | None] = {}  # each access to a dist's metadata parses it again
+        names: dict[object, str | None] = {}  # each access to a dist's metadata parses it again
         for ep in eps:
-            key = id(getattr(ep, "dist", None))
-            dist = names[key] if key in names else names.setdefault(key, _dist_name(ep))
+            key = getattr(ep, "dist", None)
+            if key not in names:
+                names[key] = _dist_name(ep)
+            dist = names[key]
             if not autoload and dist != BUILTIN_DIST:
                 continue
             try:

@@ -159,7 +159,6 @@ class _Prefetching(io.RawIOBase):
         self._items: collections.deque[bytes | BaseException] = collections.deque()
         self._ready = threading.Condition()
         self._depth = depth
-        self._buf = b""
         self._done = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="modernize-inflate", daemon=True)
@@ -190,9 +189,7 @@ class _Prefetching(io.RawIOBase):
         return True
 
     def read(self, size: int = -1) -> bytes:  # type: ignore[override]
-        if self._buf:
-            out, self._buf = self._buf, b""
-            return out
+        """The next chunk as the helper made it, whatever SIZE asks."""
         if self._done:
             return self._END
         with self._ready:
@@ -206,13 +203,6 @@ class _Prefetching(io.RawIOBase):
         if not item:
             self._done = True
         return item
-
-    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._buf or self.read()
-        n = min(len(b), len(data))
-        b[:n] = data[:n]
-        self._buf = data[n:]
-        return n
 
     def close(self) -> None:
         if not self._stop.is_set():

@@ -39,23 +39,16 @@ def dumps(inv: Inventory) -> str:
     return "".join(out)
 
 
-_field_names: dict[type, tuple[str, ...] | None] = {}
-
-
+@functools.cache
 def _fields_of(cls: type) -> tuple[str, ...] | None:
     """The field names of a dataclass, None for any other type."""
-    try:
-        return _field_names[cls]
-    except KeyError:
-        names = tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
-        _field_names[cls] = names
-        return names
+    return tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
 
 
 def _emit(obj: Any, out: list[str], nl: str) -> None:
     """Append OBJ as JSON; NL is a newline and the current indent. Same checks in
     the same order as `to_data` and then `json`'s encoder."""
-    cls = type(obj)
+    cls: type = type(obj)
     names = _fields_of(cls)
     items: list[tuple[str, Any]]
     if names is not None:

@@ -417,13 +417,21 @@ class Snapshot(ABC):
                 stack.append((P.join(view, name), P.join(cdir, name)))
 
     def du(self, path: str) -> int:
-        """Bytes of regular files below a directory (from metadata only, nothing read)."""
+        """Bytes of regular files below a directory (from metadata only, nothing read;
+        a hard link counts once), over the directories `**` spans."""
+        res = self.resolve(path)
+        if res.status is not ReadStatus.OK or res.info is None or res.info.kind != DIR or res.path is None:
+            return 0
         total = 0
-        for view, _dirs, files in self.walk(path):
-            for name in files:
-                info = self.stat(P.join(view, name), follow=False)
-                if info is not None and info.kind == FILE and info.hardlink_to is None:
-                    total += info.size
+        for rel in self._dirs_below(res.path):
+            here = P.join(res.path, rel) if rel else res.path
+            for name in self._children(here):
+                child = P.join(here, name)
+                ent = self._entry(child)
+                if ent is None or ent.kind != FILE or ent.hardlink_to is not None:
+                    continue
+                if here != "/" or not P.is_pseudo(child):  # pseudo-filesystems sit at the root
+                    total += ent.size
         return total
 
     def describe(self) -> dict[str, object]:

@@ -130,29 +130,6 @@ class IndexedSnapshot(Snapshot):
                 return data[-decl.size :] if decl.size else b""
         return data
 
-    def du(self, path: str) -> int:
-        """Bytes of regular files below a directory, straight from the index."""
-        res = self.resolve(path)
-        if res.status is not ReadStatus.OK or res.info is None or res.info.kind != DIR or res.path is None:
-            return 0
-        total = 0
-        entries, kids = self.entries, self._kids
-        stack = [res.path]
-        while stack:
-            cur = stack.pop()
-            head = "" if cur == "/" else cur
-            for name in kids.get(cur, ()):
-                child = f"{head}/{name}"
-                ent = entries.get(child)
-                # only the root's children can be pseudo filesystems
-                if ent is None or (not head and P.is_pseudo(child)):
-                    continue
-                if ent.kind == DIR:
-                    stack.append(child)
-                elif ent.kind == FILE and ent.hardlink_to is None:
-                    total += ent.size
-        return total
-
     # -- batching --------------------------------------------------------------------
     def missing_contents(self, paths: Iterable[str | Declaration]) -> list[Declaration]:
         """Requests (canonical path, mode, bound) for the regular files among `paths`
