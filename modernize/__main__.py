@@ -1,3 +1,3 @@
-from modernize.launch import entry
+from modernize.launch import console
 
-entry()
+console()

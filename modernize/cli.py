@@ -15,6 +15,7 @@ import typer
 
 from modernize import __version__
 from modernize.errors import ModernizeError, UserError
+from modernize.launch import hold
 from modernize.snapshot import DEFAULT_MAX_FILE_SIZE, open_snapshot
 
 if TYPE_CHECKING:
@@ -152,6 +153,7 @@ def _scan(source: str, output: str, only: list[str], skip: list[str], max_file_s
         typer.echo(f"inventory written to {output}")
     for err in snap.errors:
         typer.echo(f"error: {err}", err=True)
+    hold(snap, result)
     if result.failed or not snap.complete:
         raise typer.Exit(EXIT_DETECTOR_ERRORS)
 

@@ -158,3 +158,82 @@ def test_no_head_start_for_a_directory_or_plain_tar(tmp_path: Path) -> None:
         inflate.head_start(str(path))
         assert not inflate._head_starts
     inflate.drop_head_starts()
+
+
+# The installed command's way out, in a fresh interpreter: what `hold` kept and
+# what `os._exit` was given, recorded before the real exit.
+CONSOLE_PROBE = """
+import gc, json, os, sys
+from modernize import launch
+real_exit = os._exit
+def spy(code):
+    sys.stderr.write("PROBE " + json.dumps({"code": code, "held": [type(o).__name__ for o in launch._held],
+                                           "frozen": gc.get_freeze_count() > 0}) + "\\n")
+    sys.stderr.flush()
+    real_exit(code)
+os._exit = spy
+sys.stdout.write("unflushed ")  # a pipe's stdout keeps this in its buffer
+if sys.argv[1] == "--message":
+    launch.entry = lambda: sys.exit("stopped: a message")
+    sys.argv = ["modernize"]
+else:
+    sys.argv = ["modernize", *sys.argv[1:]]
+launch.console()
+"""
+
+
+def _console(*args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:
+    proc = subprocess.run(
+        [sys.executable, "-c", CONSOLE_PROBE, *args],
+        capture_output=True,
+        text=True,
+        # buffered output, as a user's shell has it
+        env={
+            **{k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},
+            "MODERNIZE_DISABLE_PLUGIN_AUTOLOAD": "1",
+        },
+        stdin=subprocess.DEVNULL,
+    )
+    probe = [line for line in proc.stderr.splitlines() if line.startswith("PROBE ")]
+    assert len(probe) == 1, proc.stderr
+    return proc, json.loads(probe[0].removeprefix("PROBE "))
+
+
+def test_console_keeps_the_scan_for_the_exit_and_flushes_everything(server_tgz: Path, tmp_path: Path) -> None:
+    proc, probe = _console("scan", str(server_tgz), "-o", "-")
+    assert proc.returncode == 0 and probe["code"] == 0
+    assert probe["held"] == ["TarballSnapshot", "ScanResult"] and probe["frozen"]
+    # everything written to the pipe before the quick exit arrives, whole
+    inv = json.loads(proc.stdout.removeprefix("unflushed "))
+    assert inv["host"]["hostname"] == "web01"
+    out = tmp_path / "inv.json"
+    proc, probe = _console("scan", str(server_tgz), "-o", str(out))
+    assert proc.returncode == 0 and "inventory written to" in proc.stdout.splitlines()[-1]
+    assert json.loads(out.read_text()) == inv
+    proc, probe = _console("scan", str(server_tgz), "-o", str(out), "--quiet")
+    assert proc.returncode == 0 and proc.stdout == "unflushed "
+
+
+def test_console_exit_statuses(tmp_path: Path) -> None:
+    proc, probe = _console("scan", str(tmp_path / "missing.tar.gz"))
+    assert proc.returncode == 2 and probe == {"code": 2, "held": [], "frozen": True}
+    assert "missing.tar.gz" in proc.stderr and "Traceback" not in proc.stderr
+    proc, probe = _console("--message")
+    assert proc.returncode == 1 and probe["code"] == 1
+    assert "stopped: a message" in proc.stderr
+
+
+def test_hold_keeps_nothing_outside_the_console(server_tgz: Path, tmp_path: Path) -> None:
+    from modernize.cli import main
+    from modernize.launch import _held
+
+    frozen = gc.get_freeze_count()
+    argv = sys.argv
+    try:
+        sys.argv = ["modernize", "scan", str(server_tgz), "-o", str(tmp_path / "i.json"), "--quiet"]
+        with pytest.raises(SystemExit) as exc:
+            main()
+    finally:
+        sys.argv = argv
+    assert exc.value.code == 0
+    assert _held == [] and gc.get_freeze_count() == frozen
