@@ -17,6 +17,13 @@ _SERIES_PARTS = {
     "java": 1,
     "elasticsearch": 1,
 }
+# compiled once: make_version runs for every installed package
+_UPSTREAM = re.compile(r"[0-9][0-9.]*[0-9a-z]*")
+_REPACK = re.compile(r"(\+|~).*$")
+_APK_RELEASE = re.compile(r"-r\d+$")
+_ROLE_SUFFIX = re.compile(r"-(server|core|common|client|headless|jre|jdk)$")
+_NUMBER_SUFFIX = re.compile(r"-?\d+(\.\d+)*$")
+_DIGITS = re.compile(r"\d+")
 
 
 def upstream_of(raw: str, manager: str = "dpkg") -> str:
@@ -29,11 +36,11 @@ def upstream_of(raw: str, manager: str = "dpkg") -> str:
         if "-" in v:
             v = v.rsplit("-", 1)[0]
         # Debian repack suffixes: 1.2.3+dfsg, 1.2.3~rc1 keep the numeric part
-        m = re.match(r"[0-9][0-9.]*[0-9a-z]*", v)
+        m = _UPSTREAM.match(v)
         v = m.group(0) if m else v
-        v = re.sub(r"(\+|~).*$", "", v)
+        v = _REPACK.sub("", v)
     elif manager == "apk":
-        v = re.sub(r"-r\d+$", "", v)
+        v = _APK_RELEASE.sub("", v)
     return v
 
 
@@ -42,13 +49,13 @@ def _software_key(name: str) -> str:
     key, prev = name, ""
     while key != prev:
         prev = key
-        key = re.sub(r"-(server|core|common|client|headless|jre|jdk)$", "", key)
-        key = re.sub(r"-?\d+(\.\d+)*$", "", key)
+        key = _ROLE_SUFFIX.sub("", key)
+        key = _NUMBER_SUFFIX.sub("", key)
     return key
 
 
 def series_of(upstream: str, software: str = "") -> str:
-    nums = re.findall(r"\d+", upstream.split("+")[0].split("~")[0])
+    nums = _DIGITS.findall(upstream.split("+")[0].split("~")[0])
     if not nums:
         return upstream
     parts = _SERIES_PARTS.get(software, _SERIES_PARTS.get(_software_key(software), 2))
