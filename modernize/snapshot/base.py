@@ -339,9 +339,10 @@ class Snapshot(ABC):
                 # `**/NAME` (wp-config.php, package.json): one lookup per directory
                 name = parts[i + 1]
                 for rel in self._dirs_below(cdir):
-                    child = P.join(P.join(cdir, rel) if rel else cdir, name)
+                    sub = f"{rel}/{name}" if rel else name
+                    child = P.join(cdir, sub)
                     if not P.is_pseudo(child) and self._entry(child) is not None:
-                        found.add(P.join(P.join(view, rel) if rel else view, name))
+                        found.add(P.join(view, sub))
                 return
             for rel in self._dirs_below(cdir):
                 if rel:
