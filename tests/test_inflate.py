@@ -21,8 +21,15 @@ COMPRESS = {
 }
 
 
+@pytest.fixture(params=["process", "thread"])
+def helper(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs with the inflater in a child process and on a thread."""
+    monkeypatch.setattr(inflate, "USE_FORK", request.param == "process")
+    return str(request.param)
+
+
 @pytest.mark.parametrize("kind", sorted(COMPRESS))
-def test_chunks_are_exact_and_small_once_the_input_is_read(kind: str, tmp_path: Path) -> None:
+def test_chunks_are_exact_and_small_once_the_input_is_read(kind: str, tmp_path: Path, helper: str) -> None:
     # compressible as a server's tree is (more so): the compressed file is all
     # read well before its last bytes come out
     data = os.urandom(16 << 10) * (4 * inflate.CHUNK // (16 << 10))
@@ -32,9 +39,91 @@ def test_chunks_are_exact_and_small_once_the_input_is_read(kind: str, tmp_path: 
     try:
         chunks = []
         while chunk := stream.read():
-            chunks.append(chunk)
+            chunks.append(bytes(chunk))
+            stream.recycle(chunk)  # type: ignore[attr-defined]
     finally:
         inflate.close_all(closers)
     assert b"".join(chunks) == data
     assert len(chunks[0]) == inflate.CHUNK
     assert max(len(c) for c in chunks[-8:]) <= inflate.TAIL_CHUNK
+
+
+@pytest.mark.parametrize("kind", sorted(COMPRESS))
+def test_more_chunks_than_the_ring_holds(kind: str, tmp_path: Path, helper: str) -> None:
+    """Two slots for a stream of many chunks: the reader hands each one back and
+    the helper fills it again; the bytes come out exact and in order."""
+    data = os.urandom(64 << 10) * (5 * inflate.CHUNK // (64 << 10)) + b"end"
+    path = tmp_path / f"x.{kind}"
+    path.write_bytes(COMPRESS[kind](data))
+    stream, closers, _position = inflate.open_stream(str(path), kind, depth=2)
+    out = bytearray()
+    try:
+        while chunk := stream.read():
+            out += chunk
+            stream.recycle(chunk)  # type: ignore[attr-defined]
+    finally:
+        inflate.close_all(closers)
+    assert out == data
+
+
+def _error_of(kind: str, path: Path) -> tuple[str, str]:
+    stream, closers, _position = inflate.open_stream(str(path), kind)
+    try:
+        while chunk := stream.read():
+            stream.recycle(chunk)  # type: ignore[attr-defined]
+    except Exception as exc:  # noqa: BLE001 - what is raised is the subject
+        return type(exc).__name__, str(exc)
+    finally:
+        inflate.close_all(closers)
+    return "none", ""
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbled"])
+@pytest.mark.parametrize("kind", sorted(COMPRESS))
+def test_a_damaged_stream_raises_the_same_error_from_the_child(
+    kind: str, damage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child process hands its decompressor's exception over as it is: the
+    snapshot tells damage from other failures by type, with either helper."""
+    blob = bytearray(COMPRESS[kind](os.urandom(1 << 20) * 3))
+    if damage == "truncated":
+        del blob[len(blob) // 2 :]
+    else:
+        for at in range(len(blob) // 3, len(blob) // 3 + 64):
+            blob[at] ^= 0x5A
+    path = tmp_path / f"x.{kind}"
+    path.write_bytes(blob)
+    monkeypatch.setattr(inflate, "USE_FORK", False)
+    on_thread = _error_of(kind, path)
+    monkeypatch.setattr(inflate, "USE_FORK", True)
+    in_child = _error_of(kind, path)
+    assert in_child == on_thread
+    assert in_child[0] != "none" or damage == "truncated"  # a cut stream may just end early
+
+
+def test_a_reader_that_keeps_every_chunk_is_told_not_left_waiting(tmp_path: Path) -> None:
+    path = tmp_path / "x.zstd"
+    path.write_bytes(COMPRESS["zstd"](os.urandom(1 << 20) * (6 * inflate.CHUNK >> 20)))
+    stream, closers, _position = inflate.open_stream(str(path), "zstd", depth=2)
+    assert isinstance(stream, inflate._Forked)
+    try:
+        stream.read()
+        stream.read()
+        with pytest.raises(RuntimeError, match="recycle"):
+            stream.read()
+    finally:
+        inflate.close_all(closers)
+
+
+def test_closing_ends_and_reaps_the_child(tmp_path: Path) -> None:
+    path = tmp_path / "x.zstd"
+    path.write_bytes(COMPRESS["zstd"](os.urandom(1 << 20) * 40))
+    stream, closers, position = inflate.open_stream(str(path), "zstd", depth=2)
+    assert isinstance(stream, inflate._Forked)
+    first = stream.read()
+    assert len(first) == inflate.CHUNK and 0 < position() <= path.stat().st_size
+    inflate.close_all(closers)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(stream._pid, os.WNOHANG)  # already reaped: no zombie, no orphan
+    with pytest.raises(ProcessLookupError):
+        os.kill(stream._pid, 0)

@@ -12,9 +12,29 @@ base-256 numbers, and hard links. Never writes anything anywhere.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+Chunk = bytes | bytearray | memoryview  # what a stream's read() hands over
+ScanFn = Callable[[Chunk, int], tuple[list[tuple[str, str, int, int, int, int, float, str, int, int]], int]]
+
+
+def _compiled_scan() -> ScanFn | None:
+    """The compiled fast path for plain headers, if pip built it (it needs a C
+    compiler at install time). MODERNIZE_NO_TARSCAN=1 leaves the pure-Python
+    parser alone: to compare the two, or to rule the fast path out."""
+    if os.environ.get("MODERNIZE_NO_TARSCAN"):
+        return None
+    try:
+        from modernize.snapshot._tarscan import scan
+    except ImportError:  # pragma: no cover - the tests run both paths by switching it off
+        return None
+    return scan
+
+
+_scan = _compiled_scan()
 
 BLOCK = 512
 CHUNK = 4 * 1024 * 1024
@@ -105,6 +125,13 @@ def _checksum_ok(block: bytes) -> bool:
     return signed == want
 
 
+def _pax_number(pax: dict[str, str], key: str, name: str, kind: Callable[[str], Any] = int) -> Any:
+    try:
+        return kind(pax[key])
+    except ValueError:
+        raise TarFormatError(f"corrupt PAX header for member {name!r}: {key}={pax[key]!r}") from None
+
+
 def _parse_pax(data: bytes) -> dict[str, str]:
     out: dict[str, str] = {}
     pos = 0
@@ -137,9 +164,14 @@ class TarReader:
     """Iterate members; for each, call at most one of `read_data`, `read_head` or
     `read_tail` before asking for the next (data left unread is skipped)."""
 
-    def __init__(self, stream: BinaryIO, *, on_read: Callable[[int], None] | None = None) -> None:
+    def __init__(self, stream: BinaryIO, *, on_read: Callable[[int], None] | None = None, fast: bool = True) -> None:
         self._f = stream
-        self._buf = b""
+        self._scan = _scan if fast else None
+        # An inflating helper hands chunks over as bytearrays it may fill again once
+        # the reader is done with them (`recycle`): memory it reuses costs no page
+        # faults. Every slice taken here is a copy, so nothing handed on points into one.
+        self._recycle: Callable[[Any], None] | None = getattr(stream, "recycle", None)
+        self._buf: Chunk = b""
         self._pos = 0
         self._pending = 0  # padded data bytes of the current member still unconsumed
         self._on_read = on_read
@@ -148,23 +180,29 @@ class TarReader:
         self.members_seen = 0
 
     # -- buffer ---------------------------------------------------------------
-    def _more(self, want: int) -> bytes:
+    def _more(self, want: int) -> Chunk:
         chunk = self._f.read(max(CHUNK, want))
         if chunk and self._on_read is not None:
             self._on_read(len(chunk))
         return chunk
 
+    def _done_with(self, chunk: Chunk) -> None:
+        if self._recycle is not None and type(chunk) is not bytes:
+            self._recycle(chunk)
+
     def _take(self, n: int) -> bytes:
         end = self._pos + n
-        if end <= len(self._buf):
-            out = self._buf[self._pos : end]
+        buf = self._buf
+        if end <= len(buf):
+            out = buf[self._pos : end] if type(buf) is bytes else bytes(memoryview(buf)[self._pos : end])
             self._pos = end
             self.offset += n
             return out
         # the bytes wanted run into the next chunk(s): copy just those, and keep
         # reading the last chunk in place (not a join of whole 8 MB chunks)
-        parts = [self._buf[self._pos :]]
+        parts = [buf[self._pos :]]
         have = len(parts[0])
+        done = [buf]
         while True:
             chunk = self._more(n - have)
             if not chunk:
@@ -175,9 +213,13 @@ class TarReader:
                 self._buf, self._pos = chunk, need
                 break
             parts.append(chunk)
+            done.append(chunk)
             have += len(chunk)
         self.offset += n
-        return b"".join(parts)
+        out = b"".join(parts)
+        for old in done:
+            self._done_with(old)
+        return out
 
     def _skip(self, n: int) -> None:
         avail = len(self._buf) - self._pos
@@ -186,6 +228,7 @@ class TarReader:
             self._pos += n
             return
         n -= avail
+        self._done_with(self._buf)
         self._buf = b""
         self._pos = 0
         while n > 0:
@@ -197,6 +240,7 @@ class TarReader:
                 self._pos = n
                 return
             n -= len(chunk)
+            self._done_with(chunk)
 
     @staticmethod
     def _padded(n: int) -> int:
@@ -212,13 +256,37 @@ class TarReader:
         pax: dict[str, str] = {}
         global_pax: dict[str, str] = {}
         first = True
+        scan = self._scan
         while True:
+            start = self._pos + self._pending
+            if (
+                scan is not None
+                and start <= len(self._buf) - BLOCK
+                and not (first or global_pax or pax)
+                and long_name is None
+                and long_link is None
+            ):
+                # the compiled scanner takes every plain header whose data lies in this
+                # buffer; the first one it leaves (PAX, long names, sparse, odd numbers,
+                # the end, the buffer's edge) is parsed below
+                batch, _ = scan(self._buf, start)
+                if batch:
+                    base = self.offset - self._pos
+                    for name, kind, size, mode, uid, gid, mtime, linkname, data_at, padded in batch:
+                        self._pos = data_at
+                        self._pending = padded
+                        self.offset = base + data_at
+                        self.last_name = name
+                        self.members_seen += 1
+                        yield Member(name, kind, size, mode, uid, gid, mtime, linkname)
             pending, pos = self._pending, self._pos
             # the common cases inline (a call per member adds up over a whole server):
             # the skipped data and the next header both lie in the current buffer
             if pos + pending + BLOCK <= len(self._buf):
                 pos += pending
                 block = self._buf[pos : pos + BLOCK]
+                if type(block) is not bytes:
+                    block = bytes(block)
                 self._pos = pos + BLOCK
                 self.offset += pending + BLOCK
                 self._pending = 0
@@ -247,6 +315,8 @@ class TarReader:
                 size = int(block[124:135], 8)
             except ValueError:
                 size = _num(block[124:136])
+                if size < 0:  # base-256 allows it; a size cannot be
+                    raise TarFormatError(f"corrupt header (negative size) after member {self.last_name!r}") from None
             if tflag in ("L", "K", "x", "g"):
                 data = self._take(self._padded(size))[:size]
                 if tflag == "L":
@@ -280,7 +350,9 @@ class TarReader:
             if "linkpath" in merged:
                 linkname = merged["linkpath"]
             if "size" in merged:
-                size = int(merged["size"])
+                size = _pax_number(merged, "size", name)
+                if size < 0:
+                    raise TarFormatError(f"corrupt PAX header (negative size) for member {name!r}")
             try:
                 mtime = float(int(block[136:147], 8))
                 uid = int(block[108:115], 8)
@@ -293,11 +365,11 @@ class TarReader:
                 mode = _num(block[100:108]) & 0o7777
             if merged:
                 if "mtime" in merged:
-                    mtime = float(merged["mtime"])
+                    mtime = _pax_number(merged, "mtime", name, float)
                 if "uid" in merged:
-                    uid = int(merged["uid"])
+                    uid = _pax_number(merged, "uid", name)
                 if "gid" in merged:
-                    gid = int(merged["gid"])
+                    gid = _pax_number(merged, "gid", name)
             member = Member(name, _TYPES.get(tflag, "other"), size, mode, uid, gid, mtime, linkname)
             if tflag == "S":
                 self._gnu_sparse(block, member)
@@ -348,7 +420,10 @@ class TarReader:
     # -- data of the current member -------------------------------------------------
     def read_data(self, member: Member) -> bytes:
         padded, self._pending = self._pending, 0
-        data = self._take(padded)[: member.size] if padded else b""
+        data = b""
+        if padded:
+            data = self._take(member.size)
+            self._skip(padded - member.size)
         if member.sparse is not None:
             return self._unsparse(member, data)
         return data
