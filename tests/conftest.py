@@ -15,3 +15,17 @@ def _fingerprint_key(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/* from the current output")
+
+
+@pytest.fixture(params=["compiled", "python"])
+def tar_parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with the tar reader's compiled fast path and with the pure-Python
+    parser alone (tarstream._scan switched off)."""
+    from modernize.snapshot import tarstream
+
+    if request.param == "compiled" and tarstream._scan is None:
+        pytest.skip("the compiled fast path is not built here")
+    if request.param == "python":
+        monkeypatch.setattr(tarstream, "_scan", None)
+        monkeypatch.setenv("MODERNIZE_NO_TARSCAN", "1")  # for the scans a test runs as a process
+    return str(request.param)

@@ -16,6 +16,8 @@ import pytest
 
 from modernize.cli import main
 
+pytestmark = pytest.mark.usefixtures("tar_parser")  # each test with both header parsers
+
 CANARY = "canary-4f1d9c-never-read"
 
 

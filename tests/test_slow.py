@@ -50,6 +50,20 @@ def test_installed_wheel_works_from_anywhere(tmp_path: Path) -> None:
     assert scan.returncode == 0, scan.stderr
     assert "web01" in scan.stdout  # the summary template shipped
     assert json.loads(out.read_text())["host"]["hostname"] == "web01"
+    # the compiled fast path of the tar reader ships where a compiler built it (CI
+    # has one), and a tarball scan through the installed command (head start,
+    # inflating child, fast path) gives the directory's inventory
+    compiled = subprocess.run([str(py), "-c", "import modernize.snapshot._tarscan"], capture_output=True, cwd=cwd)
+    if os.environ.get("CI"):
+        assert compiled.returncode == 0, compiled.stderr
+    out_tar = cwd / "inv-tar.json"
+    archive = tarball(FIXTURES / "python-web" / "root", tmp_path, "zst")
+    scan = subprocess.run([str(exe), "scan", str(archive), "-o", str(out_tar), "-q"], capture_output=True, cwd=cwd)
+    assert scan.returncode == 0, scan.stderr
+    from_dir, from_tar = json.loads(out.read_text()), json.loads(out_tar.read_text())
+    from_dir.pop("source")
+    from_tar.pop("source")
+    assert from_tar == from_dir
 
 
 @pytest.fixture(scope="module")

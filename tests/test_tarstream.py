@@ -14,6 +14,8 @@ import pytest
 from modernize.snapshot import Declaration, TarballSnapshot
 from modernize.snapshot.tarstream import TarReader
 
+pytestmark = pytest.mark.usefixtures("tar_parser")  # each test with both header parsers
+
 LONG_DIR = "srv/" + "/".join(["a-rather-long-directory-name"] * 6)
 LONG_TARGET = "/opt/" + "x" * 150 + "/target.conf"
 
