@@ -1,4 +1,10 @@
-"""A compressed archive as a byte stream, inflated ahead on a helper thread.
+"""A compressed archive as a byte stream, inflated ahead of the parser.
+
+The inflater runs in a child process (`_Forked`) that writes into a ring of
+chunks shared with this one; where the platform cannot fork, or with
+MODERNIZE_INFLATE=thread, on a helper thread (`_Prefetching`). Either way the
+reader gets each chunk as the helper made it and hands it back (`recycle`) to be
+filled again.
 
 Kept apart from the snapshot package and free of heavy imports so that the
 console entry can start inflating the tarball a scan names before the CLI
@@ -26,7 +32,7 @@ from typing import Any, BinaryIO
 Stream = tuple[BinaryIO, list[object], Callable[[], int]]
 
 SWITCH_INTERVAL = 0.0001  # seconds; see _SwitchInterval
-# The helper's chunks and how many may wait for the parser. A head start
+# The helper's chunks and how many may wait for the parser (the ring's slots). A head start
 # (`head_start`) runs while the CLI and the plugins load, 0.2-0.3 s, and should
 # not stall before the parser comes: zstd inflates twice as fast as gzip, so it
 # may run twice as far ahead (256 MB; 128 MB for the others). The parser is
@@ -145,12 +151,13 @@ _switch_interval = _SwitchInterval()
 
 
 class _Prefetching(io.RawIOBase):
-    """Runs a decompressor in a helper thread, ahead of the parser. ISA-L,
-    zstandard, lzma and bz2 release the GIL while they inflate, so inflating and
-    parsing overlap on two cores. The parser gets the helper's chunks as they are
-    (no copy). Each chunk costs the helper one wait for the interpreter lock, so
-    chunks are large. Inflating starts before the CLI and the plugins load (see
-    `head_start` and `TarballSnapshot.begin`)."""
+    """Runs a decompressor in a helper thread, ahead of the parser: the fallback
+    where `_Forked` cannot run. ISA-L, zstandard, lzma and bz2 release the GIL
+    while they inflate, so inflating and parsing overlap on two cores, but the
+    helper needs the lock a few times per chunk, and every hand-over between the
+    cores costs (see `_Forked`). The parser gets the helper's chunks as they are
+    (no copy) and hands them back to be filled again. Inflating starts before the
+    CLI and the plugins load (see `head_start` and `TarballSnapshot.begin`)."""
 
     def __init__(
         self, stream: BinaryIO, chunk: int = CHUNK, depth: int = DEPTH, at_end: Callable[[], bool] | None = None
