@@ -266,7 +266,14 @@ class _Forked(io.RawIOBase):
         self._done = False
         ready_r, ready_w = os.pipe()
         free_r, free_w = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (ready_r, ready_w, free_r, free_w):
+                os.close(fd)
+            self._view.release()
+            self._ring.close()
+            raise
         if pid == 0:  # pragma: no cover - runs in the child (its exit status is checked)
             code = 0
             try:
@@ -434,8 +441,12 @@ def open_stream(path: str, kind: str, *, careful: bool = False, depth: int = DEP
     the parsing thread holds, and the overlap of the two is where the speed is.
     `kind` is what `sniff` said of the file."""
     if USE_FORK and not careful and kind in HEAD_DEPTH:
-        forked = _Forked(path, kind, depth=depth)
-        return forked, [forked], forked.position  # type: ignore[return-value]
+        try:
+            forked = _Forked(path, kind, depth=depth)
+        except OSError:  # no fork or no shared memory to be had here: a thread does it
+            pass
+        else:
+            return forked, [forked], forked.position  # type: ignore[return-value]
     raw = open(path, "rb", buffering=1 << 20)  # noqa: SIM115 - closed by the caller through the returned list
     fd = raw.fileno()
 

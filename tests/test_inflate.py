@@ -127,3 +127,25 @@ def test_closing_ends_and_reaps_the_child(tmp_path: Path) -> None:
         os.waitpid(stream._pid, os.WNOHANG)  # already reaped: no zombie, no orphan
     with pytest.raises(ProcessLookupError):
         os.kill(stream._pid, 0)
+
+
+def test_no_child_process_to_be_had_falls_back_to_a_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host that refuses a fork (process limits, no memory to share) still scans."""
+
+    def refuse() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(inflate.os, "fork", refuse)
+    data = os.urandom(1 << 20) * 3
+    path = tmp_path / "x.zstd"
+    path.write_bytes(COMPRESS["zstd"](data))
+    stream, closers, _position = inflate.open_stream(str(path), "zstd")
+    try:
+        assert isinstance(stream, inflate._Prefetching)
+        out = bytearray()
+        while chunk := stream.read():
+            out += chunk
+            stream.recycle(chunk)  # type: ignore[attr-defined]
+    finally:
+        inflate.close_all(closers)
+    assert out == data
