@@ -13,6 +13,7 @@ framework and the detector plugins load (see `head_start`).
 
 from __future__ import annotations
 
+import atexit
 import bz2
 import collections
 import io
@@ -277,8 +278,10 @@ class _Forked(io.RawIOBase):
         if pid == 0:  # pragma: no cover - runs in the child (its exit status is checked)
             code = 0
             try:
-                os.close(ready_r)
-                os.close(free_w)
+                # the reader's ends of this pipe pair and of any other child's: a
+                # child holding another's free pipe open would keep that one waiting
+                for fd in (ready_r, free_w, *_reader_fds):
+                    os.close(fd)
                 _inflate_into_ring(path, kind, self._view, chunk, depth, ready_w, free_r)
             except BaseException:  # noqa: BLE001 - the child must end here, whatever happens
                 code = 1
@@ -289,6 +292,7 @@ class _Forked(io.RawIOBase):
         self._pid = pid
         self._ready = os.fdopen(ready_r, "rb", buffering=0)
         self._free = free_w
+        _reader_fds.update((ready_r, free_w))
 
     def position(self) -> int:
         return self._position
@@ -335,18 +339,11 @@ class _Forked(io.RawIOBase):
                 pass
 
     def close(self) -> None:
+        """Unmap the ring, then let the child go: at the end of the stream it waits
+        for that, otherwise it is killed, and either way its exit frees the ring's
+        pages on its own core. It is reaped without waiting (see `reap`)."""
         if self.closed:
             return
-        try:
-            os.kill(self._pid, signal.SIGKILL)
-        except ProcessLookupError:  # pragma: no cover - already reaped
-            pass
-        try:
-            os.waitpid(self._pid, 0)
-        except ChildProcessError:  # pragma: no cover
-            pass
-        self._ready.close()
-        os.close(self._free)
         for view, _ in self._out.values():
             view.release()
         self._out.clear()
@@ -355,7 +352,39 @@ class _Forked(io.RawIOBase):
             self._ring.close()
         except BufferError:  # a chunk still held by a caller: the mapping goes with it
             pass
+        if not self._done:  # the reader stopped early (or at the archive's end marker)
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+            except ProcessLookupError:  # pragma: no cover - already reaped
+                pass
+        _reader_fds.difference_update((self._ready.fileno(), self._free))
+        self._ready.close()
+        os.close(self._free)
+        _exited.append(self._pid)
+        reap()
         super().close()
+
+
+# This process's ends of every open child's pipes, closed in each new child.
+_reader_fds: set[int] = set()
+
+# Children that were let go and may still be exiting; `reap` collects them
+# without waiting, and once more (waiting) when the interpreter exits.
+_exited: list[int] = []
+
+
+def reap(*, wait: bool = False) -> None:
+    """Collect the inflating children that have exited (all of them, if WAIT)."""
+    for pid in list(_exited):
+        try:
+            done, _status = os.waitpid(pid, 0 if wait else os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere
+            done = pid
+        if done:
+            _exited.remove(pid)
+
+
+atexit.register(reap, wait=True)
 
 
 def _inflate_into_ring(
@@ -393,6 +422,12 @@ def _inflate_into_ring(
             n = stream.readinto(ring[start : start + want])
             os.write(ready, _MSG.pack(slot, n, os.lseek(fd, 0, os.SEEK_CUR)))
             if not n:
+                # stay until the reader lets go of the ring: the last process to
+                # unmap it frees its pages (some 30 ms for a deep ring), and that
+                # should be this one, on its own core, not the reader
+                os.set_blocking(free, True)
+                while os.read(free, 4096):
+                    pass
                 return
     except Exception as exc:  # noqa: BLE001 - handed to the reader, who reports it
         data = _pickle_error(exc)
@@ -441,6 +476,7 @@ def open_stream(path: str, kind: str, *, careful: bool = False, depth: int = DEP
     the parsing thread holds, and the overlap of the two is where the speed is.
     `kind` is what `sniff` said of the file."""
     if USE_FORK and not careful and kind in HEAD_DEPTH:
+        reap()
         try:
             forked = _Forked(path, kind, depth=depth)
         except OSError:  # no fork or no shared memory to be had here: a thread does it

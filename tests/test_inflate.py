@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import lzma
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -123,10 +124,34 @@ def test_closing_ends_and_reaps_the_child(tmp_path: Path) -> None:
     first = stream.read()
     assert len(first) == inflate.CHUNK and 0 < position() <= path.stat().st_size
     inflate.close_all(closers)
-    with pytest.raises(ChildProcessError):
-        os.waitpid(stream._pid, os.WNOHANG)  # already reaped: no zombie, no orphan
+    # killed mid-stream, then collected without a wait: no orphan, and no zombie
+    # once it has exited
+    deadline = time.monotonic() + 10
+    while stream._pid in inflate._exited and time.monotonic() < deadline:
+        time.sleep(0.01)
+        inflate.reap()
+    assert stream._pid not in inflate._exited
     with pytest.raises(ProcessLookupError):
         os.kill(stream._pid, 0)
+
+
+def test_at_the_end_the_child_waits_for_the_reader_to_let_go(tmp_path: Path) -> None:
+    """After the last chunk the child keeps the ring mapped until the reader has
+    unmapped it (so the child, not the reader, frees the pages), then exits."""
+    path = tmp_path / "x.zstd"
+    path.write_bytes(COMPRESS["zstd"](os.urandom(1 << 20) * 3))
+    stream, closers, _position = inflate.open_stream(str(path), "zstd")
+    assert isinstance(stream, inflate._Forked)
+    while chunk := stream.read():
+        stream.recycle(chunk)
+    time.sleep(0.2)
+    assert os.waitpid(stream._pid, os.WNOHANG) == (0, 0)  # still there, waiting
+    inflate.close_all(closers)
+    deadline = time.monotonic() + 10
+    while stream._pid in inflate._exited and time.monotonic() < deadline:
+        time.sleep(0.01)
+        inflate.reap()
+    assert stream._pid not in inflate._exited
 
 
 def test_no_child_process_to_be_had_falls_back_to_a_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -149,3 +174,24 @@ def test_no_child_process_to_be_had_falls_back_to_a_thread(tmp_path: Path, monke
     finally:
         inflate.close_all(closers)
     assert out == data
+
+
+def test_two_children_at_once_each_ends_when_its_reader_lets_go(tmp_path: Path) -> None:
+    """A second child must not hold the first one's pipes open (it would keep the
+    first waiting after its reader let go)."""
+    path = tmp_path / "x.zstd"
+    path.write_bytes(COMPRESS["zstd"](os.urandom(1 << 20) * 3))
+    first, first_closers, _ = inflate.open_stream(str(path), "zstd")
+    while chunk := first.read():
+        first.recycle(chunk)  # type: ignore[attr-defined]
+    second, second_closers, _ = inflate.open_stream(str(path), "zstd")
+    try:
+        assert isinstance(first, inflate._Forked) and isinstance(second, inflate._Forked)
+        inflate.close_all(first_closers)
+        deadline = time.monotonic() + 10
+        while first._pid in inflate._exited and time.monotonic() < deadline:
+            time.sleep(0.01)
+            inflate.reap()
+        assert first._pid not in inflate._exited  # ended while the second still runs
+    finally:
+        inflate.close_all(second_closers)
