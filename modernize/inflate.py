@@ -449,15 +449,22 @@ def _unpickle_error(data: bytes) -> BaseException:
     return exc if isinstance(exc, BaseException) else OSError(repr(exc))
 
 
-def _decompressing_reader(raw: BinaryIO, kind: str) -> Any:
+def _decompressing_reader(raw: BinaryIO, kind: str, *, on_thread: bool = False) -> Any:
     """A reader with `readinto` that inflates RAW (a file read directly: no
-    Python wrapper between the decompressor and the file)."""
+    Python wrapper between the decompressor and the file).
+
+    zstd reads its input in zstandard's own small pieces (128 KB), which inflates
+    about 10% faster here than 8 MB pieces, whose input no longer sits in the
+    cache; a helper thread (ON_THREAD) still takes 8 MB, since each piece costs
+    it a wait for the interpreter lock."""
     if kind == "gzip":
         return _gzip_reader(raw)
     if kind == "zstd":
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(raw, read_size=8 << 20)
+        if on_thread:
+            return zstandard.ZstdDecompressor().stream_reader(raw, read_size=8 << 20)
+        return zstandard.ZstdDecompressor().stream_reader(raw)
     make = lzma.LZMADecompressor if kind == "xz" else bz2.BZ2Decompressor
     return io.BufferedReader(_Incremental(raw, make), buffer_size=4 << 20)  # type: ignore[arg-type]
 
@@ -499,7 +506,7 @@ def open_stream(path: str, kind: str, *, careful: bool = False, depth: int = DEP
     if kind == "gzip" and careful:
         stream = io.BufferedReader(_Incremental(raw, _gzip_decompressor), buffer_size=4 << 20)  # type: ignore[assignment]
     elif kind in HEAD_DEPTH:
-        inner = _decompressing_reader(raw, kind)
+        inner = _decompressing_reader(raw, kind, on_thread=True)
         stream = _Prefetching(inner, depth=depth, at_end=at_end)  # type: ignore[assignment]
         closers[:0] = [stream, inner]
         return stream, closers, position

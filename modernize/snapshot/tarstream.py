@@ -8,6 +8,10 @@ arithmetic inside the buffers the decompressor hands us.
 Handles ustar, GNU (long names `L`, long links `K`, old sparse `S`), PAX
 (`x`/`g`: path, linkpath, size, uid, gid, mtime, GNU.sparse.* 0.0/0.1/1.0),
 base-256 numbers, and hard links. Never writes anything anywhere.
+
+Plain headers (most of a server's members) go through a compiled fast path,
+`_tarscan.scan`, a whole buffer at a time, where pip could build it; the parser
+here is the reference it must agree with (tests/test_tarscan.py).
 """
 
 from __future__ import annotations
@@ -167,9 +171,10 @@ class TarReader:
     def __init__(self, stream: BinaryIO, *, on_read: Callable[[int], None] | None = None, fast: bool = True) -> None:
         self._f = stream
         self._scan = _scan if fast else None
-        # An inflating helper hands chunks over as bytearrays it may fill again once
-        # the reader is done with them (`recycle`): memory it reuses costs no page
-        # faults. Every slice taken here is a copy, so nothing handed on points into one.
+        # An inflating helper hands chunks over (bytearrays, or views of a ring it
+        # shares with a child process) that it fills again once the reader is done
+        # with them (`recycle`): memory reused costs no page faults. Everything
+        # handed on from here is a copy, so nothing points into a recycled chunk.
         self._recycle: Callable[[Any], None] | None = getattr(stream, "recycle", None)
         self._buf: Chunk = b""
         self._pos = 0
