@@ -98,7 +98,10 @@ def test_a_damaged_stream_raises_the_same_error_from_the_child(
     on_thread = _error_of(kind, path)
     monkeypatch.setattr(inflate, "USE_FORK", True)
     in_child = _error_of(kind, path)
-    assert in_child == on_thread
+    # the same type (zstd words its complaint by where the damage falls within the
+    # pieces it was handed, which differ between the two)
+    assert in_child[0] == on_thread[0]
+    assert in_child[0] == "none" or in_child[1]
     assert in_child[0] != "none" or damage == "truncated"  # a cut stream may just end early
 
 
