@@ -49,6 +49,20 @@ def test_chunks_are_exact_and_small_once_the_input_is_read(kind: str, tmp_path: 
     assert max(len(c) for c in chunks[-8:]) <= inflate.TAIL_CHUNK
 
 
+def _inflated(path: Path, kind: str, *, depth: int = inflate.DEPTH, helper: type | None = None) -> bytes:
+    """Everything the stream hands over, each chunk handed back as a reader does."""
+    stream, closers, _position = inflate.open_stream(str(path), kind, depth=depth)
+    out = bytearray()
+    try:
+        assert helper is None or isinstance(stream, helper)
+        while chunk := stream.read():
+            out += chunk
+            stream.recycle(chunk)  # type: ignore[attr-defined]
+    finally:
+        inflate.close_all(closers)
+    return bytes(out)
+
+
 @pytest.mark.parametrize("kind", sorted(COMPRESS))
 def test_more_chunks_than_the_ring_holds(kind: str, tmp_path: Path, helper: str) -> None:
     """Two slots for a stream of many chunks: the reader hands each one back and
@@ -56,15 +70,7 @@ def test_more_chunks_than_the_ring_holds(kind: str, tmp_path: Path, helper: str)
     data = os.urandom(64 << 10) * (5 * inflate.CHUNK // (64 << 10)) + b"end"
     path = tmp_path / f"x.{kind}"
     path.write_bytes(COMPRESS[kind](data))
-    stream, closers, _position = inflate.open_stream(str(path), kind, depth=2)
-    out = bytearray()
-    try:
-        while chunk := stream.read():
-            out += chunk
-            stream.recycle(chunk)  # type: ignore[attr-defined]
-    finally:
-        inflate.close_all(closers)
-    assert out == data
+    assert _inflated(path, kind, depth=2) == data
 
 
 def _error_of(kind: str, path: Path) -> tuple[str, str]:
@@ -119,6 +125,15 @@ def test_a_reader_that_keeps_every_chunk_is_told_not_left_waiting(tmp_path: Path
         inflate.close_all(closers)
 
 
+def _collected(pid: int) -> bool:
+    """Has the child that was let go exited and been collected (within 10 s)?"""
+    deadline = time.monotonic() + 10
+    while pid in inflate._exited and time.monotonic() < deadline:
+        time.sleep(0.01)
+        inflate.reap()
+    return pid not in inflate._exited
+
+
 def test_closing_ends_and_reaps_the_child(tmp_path: Path) -> None:
     path = tmp_path / "x.zstd"
     path.write_bytes(COMPRESS["zstd"](os.urandom(1 << 20) * 40))
@@ -129,11 +144,7 @@ def test_closing_ends_and_reaps_the_child(tmp_path: Path) -> None:
     inflate.close_all(closers)
     # killed mid-stream, then collected without a wait: no orphan, and no zombie
     # once it has exited
-    deadline = time.monotonic() + 10
-    while stream._pid in inflate._exited and time.monotonic() < deadline:
-        time.sleep(0.01)
-        inflate.reap()
-    assert stream._pid not in inflate._exited
+    assert _collected(stream._pid)
     with pytest.raises(ProcessLookupError):
         os.kill(stream._pid, 0)
 
@@ -150,11 +161,7 @@ def test_at_the_end_the_child_waits_for_the_reader_to_let_go(tmp_path: Path) -> 
     time.sleep(0.2)
     assert os.waitpid(stream._pid, os.WNOHANG) == (0, 0)  # still there, waiting
     inflate.close_all(closers)
-    deadline = time.monotonic() + 10
-    while stream._pid in inflate._exited and time.monotonic() < deadline:
-        time.sleep(0.01)
-        inflate.reap()
-    assert stream._pid not in inflate._exited
+    assert _collected(stream._pid)
 
 
 def test_no_child_process_to_be_had_falls_back_to_a_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -167,16 +174,7 @@ def test_no_child_process_to_be_had_falls_back_to_a_thread(tmp_path: Path, monke
     data = os.urandom(1 << 20) * 3
     path = tmp_path / "x.zstd"
     path.write_bytes(COMPRESS["zstd"](data))
-    stream, closers, _position = inflate.open_stream(str(path), "zstd")
-    try:
-        assert isinstance(stream, inflate._Prefetching)
-        out = bytearray()
-        while chunk := stream.read():
-            out += chunk
-            stream.recycle(chunk)  # type: ignore[attr-defined]
-    finally:
-        inflate.close_all(closers)
-    assert out == data
+    assert _inflated(path, "zstd", helper=inflate._Prefetching) == data
 
 
 def test_two_children_at_once_each_ends_when_its_reader_lets_go(tmp_path: Path) -> None:
@@ -191,10 +189,6 @@ def test_two_children_at_once_each_ends_when_its_reader_lets_go(tmp_path: Path) 
     try:
         assert isinstance(first, inflate._Forked) and isinstance(second, inflate._Forked)
         inflate.close_all(first_closers)
-        deadline = time.monotonic() + 10
-        while first._pid in inflate._exited and time.monotonic() < deadline:
-            time.sleep(0.01)
-            inflate.reap()
-        assert first._pid not in inflate._exited  # ended while the second still runs
+        assert _collected(first._pid)  # ended while the second still runs
     finally:
         inflate.close_all(second_closers)
