@@ -330,8 +330,9 @@ class _Forked(io.RawIOBase):
 
     def recycle(self, chunk: memoryview) -> None:
         """The reader is done with CHUNK: nothing refers to it any more, fill it again."""
+        # an id in the table is a live view's, and CHUNK is alive: no other object has it
         entry = self._out.pop(id(chunk), None)
-        if entry is not None and entry[0] is chunk:
+        if entry is not None:
             entry[0].release()
             try:
                 os.write(self._free, bytes([entry[1]]))
@@ -505,15 +506,13 @@ def open_stream(path: str, kind: str, *, careful: bool = False, depth: int = DEP
     stream: BinaryIO
     if kind == "gzip" and careful:
         stream = io.BufferedReader(_Incremental(raw, _gzip_decompressor), buffer_size=4 << 20)  # type: ignore[assignment]
+        closers.insert(0, stream)
     elif kind in HEAD_DEPTH:
         inner = _decompressing_reader(raw, kind, on_thread=True)
         stream = _Prefetching(inner, depth=depth, at_end=at_end)  # type: ignore[assignment]
         closers[:0] = [stream, inner]
-        return stream, closers, position
     else:
         stream = raw
-    if stream is not raw:
-        closers.insert(0, stream)
     return stream, closers, position
 
 

@@ -60,12 +60,11 @@ static PyObject *member_name(const unsigned char *h) {
 }
 
 PyDoc_STRVAR(scan_doc,
-             "scan(buf, pos) -> (members, pos)\n\n"
+             "scan(buf, pos) -> members\n\n"
              "Parse the plain headers of BUF from POS on. Each member is a tuple\n"
              "(name, kind, size, mode, uid, gid, mtime, linkname, data_at, padded):\n"
-             "its data lies at BUF[data_at:data_at + size] and the next header at\n"
-             "data_at + padded. The returned POS is where the first header not taken\n"
-             "here starts (or lies beyond the buffer).");
+             "its data lies at BUF[data_at:data_at + size] and the next header (the\n"
+             "first one not taken here, if it is the last) at data_at + padded.");
 
 static PyObject *scan(PyObject *self, PyObject *args) {
     Py_buffer view;
@@ -120,7 +119,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         pos = data_at + (Py_ssize_t)padded;
     }
     PyBuffer_Release(&view);
-    return Py_BuildValue("(Nn)", out, pos);
+    return out;
 fail:
     Py_XDECREF(out);
     PyBuffer_Release(&view);

@@ -19,10 +19,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    from modernize.snapshot import _tarscan
 
 Chunk = bytes | bytearray | memoryview  # what a stream's read() hands over
-ScanFn = Callable[[Chunk, int], tuple[list[tuple[str, str, int, int, int, int, float, str, int, int]], int]]
+ScanFn = Callable[[Chunk, int], "list[_tarscan.Member]"]
 
 
 def _compiled_scan() -> ScanFn | None:
@@ -274,7 +277,7 @@ class TarReader:
                 # the compiled scanner takes every plain header whose data lies in this
                 # buffer; the first one it leaves (PAX, long names, sparse, odd numbers,
                 # the end, the buffer's edge) is parsed below
-                batch, _ = scan(self._buf, start)
+                batch = scan(self._buf, start)
                 if batch:
                     base = self.offset - self._pos
                     for name, kind, size, mode, uid, gid, mtime, linkname, data_at, padded in batch:
