@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from modernize.detector import Detector
 from modernize.endpoints import classify_setting, endpoints_of_env
 from modernize.facts import Found, ServiceFacts
-from modernize.model import Evidence, FileRef, InitUnit, Port, file_ref
+from modernize.model import Evidence, FileRef, InitUnit, Library, Port, file_ref
 from modernize.parsers.apprun import (
     Options,
     basename,
@@ -485,6 +485,9 @@ class PythonAppsDetector(Detector):
             sf.attributes["venv"] = venv.path
             dists = venv.dists
             sf.attributes["python_packages"] = ",".join(f"{k}=={dists[k][1]}" for k in sorted(dists))
+            sf.libraries.extend(
+                Library("pypi", name, version, (Evidence("file", meta),)) for name, version, meta in dists.values()
+            )
             own = {"celery-beat": "celery", "celery-flower": "flower", "waitress-serve": "waitress"}.get(
                 software, server
             )

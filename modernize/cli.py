@@ -192,6 +192,171 @@ def detectors_list(
             typer.echo(f"    {glob}")
 
 
+StrategyOpt = Annotated[
+    str | None,
+    typer.Option("--strategy", help="official, distro or lift for every service (plumbing stays skipped)."),
+]
+ImagesOpt = Annotated[list[str], typer.Option("--images", help="A YAML file of extra or overriding image-map entries.")]
+ImageMapOpt = Annotated[
+    list[str], typer.Option("--image-map", help="FROM=TO: rewrite base images (a registry mirror, a local image).")
+]
+ServicesOpt = Annotated[list[str], typer.Option("--services", help="Plan only these services (ids or names).")]
+SkipServicesOpt = Annotated[list[str], typer.Option("--skip-services", help="Leave these services out.")]
+TemplatesOpt = Annotated[str | None, typer.Option("--templates", help="Templates overriding the built-in ones.")]
+
+
+def _report(result: object) -> int:
+    from modernize.pipeline import StageResult
+
+    assert isinstance(result, StageResult)
+    for note in result.notes:
+        typer.echo(note)
+    for problem in result.problems:
+        typer.echo(f"warning: {problem}", err=True)
+    return EXIT_DETECTOR_ERRORS if result.problems else EXIT_OK
+
+
+@app.command("plan")
+def plan_cmd(
+    inventory: Annotated[str, typer.Argument(help="inventory.json written by `modernize scan`.")],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="Where to write the plan ('-' for stdout).")
+    ] = "plan.yaml",
+    strategy: StrategyOpt = None,
+    images: ImagesOpt = [],  # noqa: B006
+    image_map: ImageMapOpt = [],  # noqa: B006
+    services: ServicesOpt = [],  # noqa: B006
+    skip_services: SkipServicesOpt = [],  # noqa: B006
+    source: Annotated[
+        str | None, typer.Option("--source", help="The snapshot generate reads files from (default: the scanned one).")
+    ] = None,
+) -> None:
+    """Decide how each service moves into a container and write plan.yaml."""
+    from modernize.pipeline import load_plan_file, make_plan, write_plan
+    from modernize.plan.io import dump_plan
+    from modernize.serialize import load_inventory
+
+    try:
+        text = Path(inventory).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{inventory}: {exc.strerror}") from None
+    inv = load_inventory(text, inventory)
+    out = Path(output)
+    if output != "-" and out.is_dir():
+        out = out / "plan.yaml"
+    previous = load_plan_file(out) if output != "-" and out.exists() else None
+    plan = make_plan(
+        inv, strategy=strategy, images=images, image_map=image_map, services=services,
+        skip_services=skip_services, source=source or inv.source.get("location", ""), inventory_path=inventory,
+        previous=previous,
+    )  # fmt: skip
+    if output == "-":
+        sys.stdout.write(dump_plan(plan))
+        return
+    code = _report(write_plan(plan, out, None, "plan"))
+    typer.echo(f"plan written to {out}" if code == EXIT_OK else f"plan kept: {out}; fresh plan in {out}.new")
+    raise typer.Exit(code)
+
+
+@app.command("generate")
+def generate_cmd(
+    plan_file: Annotated[str, typer.Argument(help="plan.yaml written by `modernize plan` (and edited by you).")],
+    output: Annotated[str, typer.Option("--output", "-o", help="The output folder.")] = "out",
+    source: Annotated[
+        str | None, typer.Option("--source", help="Read the server's files from here instead of the plan's source.")
+    ] = None,
+    templates: TemplatesOpt = None,
+) -> None:
+    """Write Dockerfiles, compose.yaml, .env.example, MIGRATION.md and smoke.sh from a plan."""
+    from modernize.pipeline import generate, load_plan_file, open_source
+
+    plan = load_plan_file(Path(plan_file))
+    snap = open_source(plan, source)
+    try:
+        from modernize.generate.collect import declarations
+
+        snap.prefetch(declarations(plan))
+        result = generate(plan, snap, Path(output), command="generate", templates=templates)
+    finally:
+        snap.close()
+    raise typer.Exit(_report(result))
+
+
+@app.command("run")
+def run_cmd(
+    source: Annotated[str, typer.Argument(help="A directory holding a server's root, or a tarball of it.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="The output folder.")] = "out",
+    only: Annotated[list[str], typer.Option("--only", help="Run only these detectors (names or tags).")] = [],  # noqa: B006
+    skip: Annotated[list[str], typer.Option("--skip", help="Do not run these detectors (names or tags).")] = [],  # noqa: B006
+    strategy: StrategyOpt = None,
+    images: ImagesOpt = [],  # noqa: B006
+    image_map: ImageMapOpt = [],  # noqa: B006
+    services: ServicesOpt = [],  # noqa: B006
+    skip_services: SkipServicesOpt = [],  # noqa: B006
+    templates: TemplatesOpt = None,
+    max_file_size: Annotated[
+        int, typer.Option(help="Files larger than this many bytes are recorded as skipped, not read.")
+    ] = DEFAULT_MAX_FILE_SIZE,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
+) -> None:
+    """Scan, plan and generate in one go: OUT/inventory.json, OUT/plan.yaml and the generated files."""
+    from modernize.generate.writer import OutputWriter
+    from modernize.pipeline import generate, load_plan_file, make_plan, user_edited, write_plan
+
+    out = Path(output)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{output}: exists and is not a directory")
+    interactive = sys.stderr.isatty() and not quiet
+    progress = Progress(interactive)
+    snap = open_snapshot(source, max_file_size=max_file_size, progress=progress.bytes)
+    try:
+        snap.begin()
+        registry = _registry(only, skip)
+        from modernize.scan import scan
+
+        result = scan(snap, registry, on_detector=progress.step)
+        progress.done()
+        from modernize.serialize import dumps
+
+        inv = result.inventory
+        problems = 0
+        inv_res = OutputWriter(out, "run").write({"inventory.json": dumps(inv).encode("utf-8")})
+        for rel in inv_res.beside:
+            typer.echo(f"warning: {out / rel} is not modernize's: wrote {rel}.new beside it", err=True)
+            problems += 1
+        plan_path = out / "plan.yaml"
+        kept = user_edited(plan_path, out)
+        previous = load_plan_file(plan_path) if plan_path.exists() else None
+        fresh = make_plan(
+            inv, strategy=strategy, images=images, image_map=image_map, services=services,
+            skip_services=skip_services, source=source, inventory_path="inventory.json", previous=previous,
+        )  # fmt: skip
+        problems += _report(write_plan(fresh, plan_path, out, "run"))
+        plan = load_plan_file(plan_path) if kept else fresh
+        gen = generate(plan, snap, out, command="run", templates=templates, reopen=source)
+        problems += _report(gen)
+    finally:
+        progress.done()
+        snap.close()
+    if not quiet:
+        from modernize.summary import summary
+
+        typer.echo(summary(inv))
+        typer.echo(f"inventory, plan and generated files in {out}")
+    for err in snap.errors:
+        typer.echo(f"error: {err}", err=True)
+    if problems or result.failed or not snap.complete:
+        raise typer.Exit(EXIT_DETECTOR_ERRORS)
+
+
+@schema_app.command("plan")
+def schema_plan() -> None:
+    """Print the JSON Schema of plan.yaml."""
+    from modernize.plan.io import plan_schema
+
+    typer.echo(json.dumps(plan_schema(), indent=2))
+
+
 @schema_app.command("inventory")
 def schema_inventory() -> None:
     """Print the JSON Schema of inventory.json."""

@@ -20,6 +20,7 @@ from modernize.model import (
     Group,
     HostSetting,
     InitUnit,
+    Library,
     Mount,
     OSInfo,
     Package,
@@ -88,6 +89,7 @@ class ServiceFacts:
     runtime: str | None = None
     framework: str | None = None
     attributes: dict[str, str] = field(default_factory=dict)
+    libraries: list[Library] = field(default_factory=list)
     endpoints: list[Endpoint] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     found_by: str = ""

@@ -90,6 +90,7 @@ _LIST_FIELDS = (
     "units",
     "started_by",
     "endpoints",
+    "libraries",
     "evidence",
 )
 
@@ -556,6 +557,7 @@ def finish_service(
         runtime=sf.runtime,
         framework=sf.framework,
         attributes=tuple(sorted((k, v) for k, v in sf.attributes.items() if k != "unclassified")),
+        libraries=tuple(sorted(_uniq(sf.libraries), key=lambda x: (x.ecosystem, x.name.lower(), x.version))),
         found_by=tuple(sorted(set(x for x in sf.found_by.split(",") if x))),
         evidence=tuple(_uniq(sf.evidence)),
     )

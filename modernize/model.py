@@ -4,14 +4,16 @@ Everything later stages need (Dockerfiles, volumes, readiness rules, fleet
 diffs) is settled here: stable service ids, versions in three forms, file
 owners resolved through the server's own passwd, what changed from package
 defaults, sizes, secrets as fingerprints only, and the evidence behind each
-fact. `schema_version` changes whenever a field does.
+fact. `schema_version` is MAJOR.MINOR (see SCHEMA_VERSION).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = "1.0"
+# MAJOR.MINOR: adding an optional field bumps MINOR, and every reader accepts any
+# MINOR of its MAJOR; retyping or removing a field bumps MAJOR.
+SCHEMA_VERSION = "1.1"
 
 
 # -- evidence ---------------------------------------------------------------------
@@ -241,6 +243,17 @@ class Dependency:
 
 
 @dataclass(frozen=True)
+class Library:
+    """A library an app runs with, as installed (a venv's distribution, a locked
+    npm package, a locked gem): what a rebuilt image must install, at this version."""
+
+    ecosystem: str  # pypi, npm, gem, maven
+    name: str
+    version: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
 class Service:
     id: str  # stable, from content: nginx, postgresql:15/main, app:/srv/intranet
     name: str
@@ -270,6 +283,7 @@ class Service:
     framework: str | None = None  # flask, django, express, spring-boot, wordpress ...
     attributes: tuple[tuple[str, str], ...] = ()  # detector-specific extras, sorted
     app: str | None = None
+    libraries: tuple[Library, ...] = ()  # since 1.1: what the app runs with, sorted by name
     found_by: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
 

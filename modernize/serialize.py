@@ -134,6 +134,7 @@ def _load(tp: Any, data: Any) -> Any:
         _k, v = get_args(tp)
         return {k: _load(v, x) for k, x in data.items()}
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        # fields a newer MINOR added are ignored; fields an older one lacked take their defaults
         hints = _hints(tp)
         kwargs = {f.name: _load(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.name in data}
         return tp(**kwargs)
@@ -145,14 +146,33 @@ def _hints(tp: type) -> dict[str, Any]:
     return get_type_hints(tp)  # resolving string annotations is slow; once per class
 
 
-def load_inventory(text: str) -> Inventory:
-    data = json.loads(text)
-    version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
-        from modernize.errors import UserError
+def same_major(version: object, current: str) -> bool:
+    """True when VERSION ('MAJOR.MINOR') has CURRENT's major: readers accept any minor."""
+    if not isinstance(version, str):
+        return False
+    major, _, minor = version.partition(".")
+    return major == current.partition(".")[0] and minor.isdigit()
 
-        raise UserError(f"inventory schema_version {version!r} is not {SCHEMA_VERSION!r}: scan again")
-    return from_data(Inventory, data)
+
+def load_inventory(text: str, where: str = "inventory") -> Inventory:
+    """Load inventory.json of any MINOR version of this MAJOR; anything else is a
+    UserError naming WHERE."""
+    from modernize.errors import UserError
+
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise UserError(f"{where}: not JSON ({exc})") from None
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if not same_major(version, SCHEMA_VERSION):
+        raise UserError(
+            f"{where}: inventory schema_version {version!r} is not {SCHEMA_VERSION.partition('.')[0]}.x "
+            f"(this modernize writes {SCHEMA_VERSION}): scan again"
+        )
+    try:
+        return from_data(Inventory, data)
+    except (KeyError, TypeError, ValueError, AttributeError, StopIteration) as exc:
+        raise UserError(f"{where}: not a valid inventory ({type(exc).__name__}: {exc})") from None
 
 
 # -- schema ---------------------------------------------------------------------------
@@ -164,24 +184,27 @@ _PRIMS: dict[Any, dict[str, str]] = {
 }
 
 
-def _schema_of(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
+def _schema_of(tp: Any, defs: dict[str, Any], strict: bool = False) -> dict[str, Any]:
+    """JSON Schema of a type. Not STRICT (a file modernize writes and a newer MINOR may
+    extend): only fields without a default are required and unknown ones are allowed.
+    STRICT (a file a person edits): unknown fields are refused, to catch typos."""
     origin = get_origin(tp)
     if origin in (Union, types.UnionType):
-        return {"anyOf": [_schema_of(a, defs) for a in get_args(tp)]}
+        return {"anyOf": [_schema_of(a, defs, strict) for a in get_args(tp)]}
     if tp is type(None):
         return {"type": "null"}
     if origin is tuple:
         args = get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
-            return {"type": "array", "items": _schema_of(args[0], defs)}
+            return {"type": "array", "items": _schema_of(args[0], defs, strict)}
         return {
             "type": "array",
-            "prefixItems": [_schema_of(a, defs) for a in args],
+            "prefixItems": [_schema_of(a, defs, strict) for a in args],
             "minItems": len(args),
             "maxItems": len(args),
         }
     if origin is dict:
-        return {"type": "object", "additionalProperties": _schema_of(get_args(tp)[1], defs)}
+        return {"type": "object", "additionalProperties": _schema_of(get_args(tp)[1], defs, strict)}
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         name = tp.__name__
         if name not in defs:
@@ -191,9 +214,9 @@ def _schema_of(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
             defs[name] = {
                 "type": "object",
                 "description": (tp.__doc__ or "").strip().split("\n\n")[0],
-                "properties": {f.name: _schema_of(hints[f.name], defs) for f in fields},
-                "required": [f.name for f in fields],
-                "additionalProperties": False,
+                "properties": {f.name: _schema_of(hints[f.name], defs, strict) for f in fields},
+                "required": [f.name for f in fields if _required(f)],
+                "additionalProperties": not strict,
             }
         return {"$ref": f"#/$defs/{name}"}
     if tp in _PRIMS:
@@ -201,15 +224,20 @@ def _schema_of(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
     raise TypeError(f"no schema for {tp!r}")
 
 
+def _required(f: dataclasses.Field[Any]) -> bool:
+    return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+
+
 def inventory_schema() -> dict[str, Any]:
     defs: dict[str, Any] = {}
     root = _schema_of(model.Inventory, defs)
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"https://modernize.dev/schema/inventory-{SCHEMA_VERSION}.json",
+        "$id": f"https://modernize.dev/schema/inventory-{SCHEMA_VERSION.partition('.')[0]}.json",
         "title": "modernize inventory",
         **root,
         "$defs": defs,
     }
-    defs["Inventory"]["properties"]["schema_version"] = {"const": SCHEMA_VERSION}
+    major = SCHEMA_VERSION.partition(".")[0]
+    defs["Inventory"]["properties"]["schema_version"] = {"type": "string", "pattern": rf"^{major}\.[0-9]+$"}
     return schema

@@ -75,3 +75,46 @@ def test_dumps_matches_the_stdlib_on_odd_values() -> None:
     assert dumps(odd) == _stdlib(odd)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="not JSON serializable"):
         dumps(_Odd(nothing=object()))  # type: ignore[arg-type]
+
+
+OLDEST = FIXTURES.parent / "tests" / "golden" / "compat" / "python-web-1.0.json"
+
+
+def test_the_oldest_minor_of_this_major_still_loads_and_validates() -> None:
+    """A 1.0 inventory (written before `libraries` existed) loads with the new
+    field at its default and validates against today's schema."""
+    import jsonschema
+
+    from modernize.serialize import inventory_schema
+
+    text = OLDEST.read_text()
+    data = json.loads(text)
+    assert data["schema_version"] == "1.0"
+    jsonschema.validate(data, inventory_schema())
+    inv = load_inventory(text)
+    app = next(s for s in inv.services if s.id == "python-app:/srv/intranet")
+    assert app.libraries == () and app.command[0].endswith("gunicorn")
+
+
+def test_a_newer_minor_loads_and_its_new_fields_are_ignored() -> None:
+    data = json.loads(OLDEST.read_text())
+    data["schema_version"] = "1.99"
+    data["a_field_from_the_future"] = {"x": 1}
+    data["services"][0]["another_new_field"] = [1, 2]
+    inv = load_inventory(json.dumps(data))
+    assert inv.schema_version == "1.99" and len(inv.services) == len(data["services"])
+
+
+@pytest.mark.parametrize("version", ["2.0", "1", "1.x", None, 1.0])
+def test_another_major_or_a_malformed_version_is_refused(version: object) -> None:
+    data = json.loads(OLDEST.read_text())
+    data["schema_version"] = version
+    with pytest.raises(UserError, match="schema_version"):
+        load_inventory(json.dumps(data))
+
+
+def test_a_broken_inventory_is_a_user_error_not_a_traceback() -> None:
+    with pytest.raises(UserError, match="not JSON"):
+        load_inventory("{")
+    with pytest.raises(UserError, match="not a valid inventory"):
+        load_inventory(json.dumps({"schema_version": "1.0", "host": 5}))

@@ -1,0 +1,99 @@
+"""The server files a plan copies, read through the Snapshot in one declared pass."""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath as P
+from dataclasses import dataclass
+
+from modernize.plan.model import Plan
+from modernize.snapshot.base import FILE, Snapshot
+from modernize.snapshot.declarations import Declaration, whole
+
+# an app's code may hold larger files than a config tree; still bounded
+MAX_COPY_SIZE = 64 * 2**20
+
+
+@dataclass(frozen=True)
+class ServerFile:
+    data: bytes
+    mode: int  # permission bits, for the exec bit in the build context
+
+
+@dataclass
+class Collected:
+    files: dict[str, ServerFile]
+    missing: list[str]  # paths the plan names that the source does not have (findings, not errors)
+
+
+def excluded(rel: str, patterns: tuple[str, ...]) -> bool:
+    """True when REL (relative to a copied directory) or any of its parts matches."""
+    parts = rel.split("/")
+    for pat in patterns:
+        if "/" in pat:
+            if rel == pat or rel.startswith(pat.rstrip("/") + "/"):
+                return True
+        elif any(fnmatch.fnmatchcase(part, pat) for part in parts):
+            return True
+    return False
+
+
+def declarations(plan: Plan) -> list[Declaration]:
+    """What generate reads: every copied file and directory (a directory whole,
+    its excluded names never descended into)."""
+    out: list[Declaration] = []
+    for svc in plan.services:
+        for f in svc.files:
+            if f.secret:
+                out.extend(whole(f.source))  # its .example is made from it, redacted
+                continue
+            simple = tuple(p for p in f.exclude if "/" not in p and not any(c in p for c in "*?["))
+            out.extend(whole(f.source, max_size=MAX_COPY_SIZE))
+            out.extend(whole(f.source.rstrip("/") + "/**", max_size=MAX_COPY_SIZE, exclude=simple))
+    return out
+
+
+def collect(plan: Plan, snap: Snapshot) -> Collected:
+    """Read what the plan copies. Missing paths are reported, not fatal."""
+    files: dict[str, ServerFile] = {}
+    missing: list[str] = []
+    for svc in plan.services:
+        if svc.strategy not in ("official", "distro") or svc.build_from:
+            continue
+        for f in svc.files:
+            if f.source in files or (f.secret and not snap.exists(f.source)):
+                continue  # a secret file the snapshot lacks is the planner's finding already
+            st = snap.stat(f.source)
+            if st is None:
+                missing.append(f.source)
+                continue
+            if snap.is_dir(f.source):
+                _walk(snap, f.source, f.exclude, files)
+                continue
+            _read(snap, f.source, files, missing)
+    return Collected(files, sorted(set(missing)))
+
+
+def _read(snap: Snapshot, path: str, files: dict[str, ServerFile], missing: list[str]) -> None:
+    res = snap.read(path, Declaration(path, max_size=MAX_COPY_SIZE))
+    if not res.ok:
+        missing.append(path)
+        return
+    mode = res.info.mode if res.info is not None else 0o644
+    files[path] = ServerFile(res.data, mode & 0o7777)
+
+
+def _walk(snap: Snapshot, top: str, exclude: tuple[str, ...], files: dict[str, ServerFile]) -> None:
+    skipped: list[str] = []
+    for dirpath, dirnames, filenames in snap.walk(top):
+        rel_dir = P.relpath(dirpath, top) if dirpath != top else ""
+        dirnames[:] = [d for d in dirnames if not excluded(P.join(rel_dir, d) if rel_dir else d, exclude)]
+        for name in filenames:
+            rel = P.join(rel_dir, name) if rel_dir else name
+            if excluded(rel, exclude):
+                continue
+            path = P.join(dirpath, name)
+            st = snap.stat(path, follow=False)
+            if st is None or st.kind != FILE:
+                continue  # links and special files inside an app tree are left out
+            _read(snap, path, files, skipped)

@@ -1,0 +1,138 @@
+"""The stages behind `plan`, `generate` and `run`: each reads and writes plain files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from modernize.errors import UserError
+from modernize.generate.writer import OutputWriter, sha256
+from modernize.model import Inventory
+from modernize.plan.model import Plan
+from modernize.snapshot import open_snapshot
+from modernize.snapshot.base import Snapshot
+
+
+@dataclass
+class StageResult:
+    problems: list[str] = field(default_factory=list)  # recorded problems: exit 1
+    notes: list[str] = field(default_factory=list)
+
+
+def make_plan(
+    inventory: Inventory,
+    *,
+    strategy: str | None,
+    images: list[str],
+    image_map: list[str],
+    services: list[str],
+    skip_services: list[str],
+    source: str,
+    inventory_path: str | None,
+    previous: Plan | None = None,
+) -> Plan:
+    from modernize.plan.images import load_images
+    from modernize.plan.planner import Options, plan
+
+    if strategy not in (None, "official", "distro", "lift"):
+        raise UserError(f"--strategy {strategy!r}: choose official, distro or lift")
+    opts = Options(strategy, tuple(services), tuple(skip_services), source, inventory_path)
+    return plan(inventory, load_images(images, image_map), opts, previous)
+
+
+def write_plan(plan: Plan, path: Path, out_root: Path | None, command: str) -> StageResult:
+    """Write plan.yaml, keeping one the user edited (the fresh plan goes beside it
+    as plan.yaml.new). Edited means: not what modernize last wrote there."""
+    from modernize.plan.io import dump_plan
+
+    result = StageResult()
+    text = dump_plan(plan).encode("utf-8")
+    root = out_root or path.parent
+    writer = OutputWriter(root, command)
+    rel = str(path.relative_to(root)) if path.is_relative_to(root) else path.name
+    res = writer.write({rel: text})
+    if res.beside:
+        result.problems.append(
+            f"{path} was edited: kept it and generated from it; the fresh plan is {path}.new "
+            "(merge what you want from it)"
+        )
+    return result
+
+
+def load_plan_file(path: Path) -> Plan:
+    from modernize.plan.io import load_plan
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such plan (make one with `modernize plan inventory.json -o {path}`)") from None
+    except OSError as exc:
+        raise UserError(f"{path}: {exc.strerror}") from None
+    return load_plan(text, str(path))
+
+
+def user_edited(path: Path, root: Path) -> bool:
+    """True when PATH exists and is not what modernize last wrote there."""
+    if not path.exists():
+        return False
+    writer = OutputWriter(root, "check")
+    rel = str(path.relative_to(root))
+    known = writer.manifest.get(rel, {}).get("sha256")
+    return known != sha256(path.read_bytes())
+
+
+def open_source(plan: Plan, override: str | None) -> Snapshot:
+    source = override or plan.source.path
+    if not source:
+        raise UserError("the plan names no source snapshot: pass --source PATH")
+    if not Path(source).exists():
+        raise UserError(f"the plan's source {source!r} is gone: pass --source PATH (a moved tarball, a copy)")
+    return open_snapshot(source)
+
+
+def generate(
+    plan: Plan,
+    snap: Snapshot,
+    out: Path,
+    *,
+    command: str,
+    templates: str | None = None,
+    reopen: str | None = None,
+) -> StageResult:
+    """Render the plan into OUT through the writer. SNAP may be a scan's open
+    snapshot; files its pass did not keep are read in one more pass of REOPEN."""
+    from modernize.errors import ModernizeError
+    from modernize.generate.collect import collect, declarations
+    from modernize.generate.render import check_compose, executable_paths, render
+
+    result = StageResult()
+    tdir = Path(templates) if templates else None
+    if tdir is not None and not tdir.is_dir():
+        raise UserError(f"--templates {templates}: not a directory")
+    got = collect(plan, snap)
+    if got.missing and reopen:
+        again = open_snapshot(reopen)
+        try:
+            again.prefetch(declarations(plan))
+            more = collect(plan, again)
+        finally:
+            again.close()
+        got.files.update(more.files)
+        got.missing = more.missing
+    rendered = render(plan, got.files, templates=tdir, missing=tuple(got.missing))
+    problems = check_compose(rendered.files["compose.yaml"].decode())
+    if problems:
+        raise ModernizeError(
+            "the generated compose.yaml does not fit the Compose Specification: " + "; ".join(problems)
+        )
+    writer = OutputWriter(out, command)
+    if writer.manifest_lost:
+        result.notes.append(f"{out}/.modernize/manifest.json is missing or damaged: every file already there is kept")
+    res = writer.write(rendered.files, executable_paths(rendered, got.files, plan))
+    result.problems.extend(rendered.findings)
+    for rel in res.beside:
+        result.problems.append(f"{out / rel} was edited or is not modernize's: wrote {rel}.new beside it")
+    result.notes.append(
+        f"{len(res.written)} files written, {len(res.unchanged)} unchanged, {len(res.beside)} beside as .new in {out}"
+    )
+    return result

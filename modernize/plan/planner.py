@@ -1,0 +1,662 @@
+"""plan(inventory) -> Plan: a pure function from facts to decisions.
+
+The planner does what holds for every software (names, strategy, base image,
+packages, files, secrets, ports, volumes, environment, dependencies, jobs) and
+asks the software's knowledge module for the rest (start command, user,
+healthcheck, hardening). Every decision is recorded with its reason.
+"""
+
+from __future__ import annotations
+
+import posixpath as P
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from modernize.model import CronJob, Inventory, Secret, Service
+from modernize.plan.draft import Context, Draft, cite
+from modernize.plan.images import ImageMap
+from modernize.plan.model import (
+    API_VERSION,
+    KIND,
+    EnvPlan,
+    FileCopy,
+    HostInfo,
+    Job,
+    LiftPlan,
+    Link,
+    PackagePin,
+    Plan,
+    PortPlan,
+    Probe,
+    Rewrite,
+    ServicePlan,
+    Source,
+    VolumePlan,
+)
+from modernize.plan.software import LOOPBACK, Knowledge, load_knowledge
+from modernize.plan.values import env_variable, pin_version
+
+# What replaces host plumbing in a container world (strategy skip).
+REPLACEMENTS = {
+    "sshd": "no SSH into containers: `docker compose exec SERVICE sh` for a shell",
+    "cron": "each job runs in its service's image: see the jobs in this plan and MIGRATION.md",
+    "rsyslog": "containers log to stdout/stderr; the engine collects the logs",
+    "syslog-ng": "containers log to stdout/stderr; the engine collects the logs",
+    "logrotate": "the engine rotates container logs (json-file max-size, journald)",
+    "getty": "no consoles in containers",
+    "chrony": "containers use the host's clock",
+    "ntp": "containers use the host's clock",
+    "systemd-timesyncd": "containers use the host's clock",
+    "nfs-server": "an in-kernel NFS server stays on a host or a NAS; containers mount its exports as volumes",
+}
+REPLACEMENT_OTHER = "host maintenance (package updates, filesystem checks, TRIM): the container host does it"
+BASE_SIZE_MB = {"debian": 75, "ubuntu": 78, "alpine": 8, "rhel": 95}
+APP_EXCLUDES = (
+    ".git",
+    ".hg",
+    ".svn",
+    "__pycache__",
+    "*.pyc",
+    "node_modules",
+    "venv",
+    ".venv",
+    "*.log",
+    ".env",
+    ".cache",
+    "tmp",
+    ".pytest_cache",
+)
+START_MECHANICS = ("/etc/systemd/", "/usr/lib/systemd/", "/lib/systemd/", "/etc/init.d/", "/etc/supervisor/")
+_NAME_BAD = re.compile(r"[^a-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class Options:
+    strategy: str | None = None  # official, distro, lift
+    services: tuple[str, ...] = ()  # only these (ids or names)
+    skip_services: tuple[str, ...] = ()
+    source: str = ""
+    inventory_path: str | None = None
+
+
+def plan(
+    inventory: Inventory,
+    images: ImageMap,
+    options: Options | None = None,
+    previous: Plan | None = None,
+    knowledge: dict[str, Knowledge] | None = None,
+) -> Plan:
+    opts = options or Options()
+    know = load_knowledge() if knowledge is None else knowledge
+    names = compose_names(inventory.services, previous)
+    ctx = Context(inventory, images, names, opts.strategy)
+    chosen = [s for s in inventory.services if _selected(s, names[s.id], opts)]
+    hosted = hosted_apps(chosen)
+    drafts: list[Draft] = []
+    for svc in sorted(chosen, key=lambda s: names[s.id]):
+        d = _draft(svc, ctx, hosted, know)
+        drafts.append(d)
+    _share_images(drafts)
+    _assign_jobs(inventory, drafts, ctx)
+    unassigned = _unassigned_jobs(inventory, drafts)
+    services = tuple(d.freeze() for d in drafts)
+    lift = _lift(inventory, services)
+    os_info = inventory.host.os
+    os_text = " ".join(x for x in (os_info.id, os_info.version_id) if x) or None
+    if os_text and os_info.codename:
+        os_text += f" ({os_info.codename})"
+    return Plan(
+        apiVersion=API_VERSION,
+        kind=KIND,
+        source=Source(opts.source or inventory.source.get("location", ""), opts.inventory_path),
+        host=HostInfo(inventory.host.hostname, os_text, inventory.host.arch),
+        services=services,
+        lift=lift,
+        unassigned_jobs=unassigned,
+        findings=tuple(sorted(set(ctx.findings), key=lambda f: (f.service or "", f.code, f.message))),
+    )
+
+
+def _selected(svc: Service, name: str, opts: Options) -> bool:
+    if opts.services and svc.id not in opts.services and name not in opts.services:
+        return False
+    return not (svc.id in opts.skip_services or name in opts.skip_services)
+
+
+# -- names ----------------------------------------------------------------------------
+def compose_names(services: Iterable[Service], previous: Plan | None) -> dict[str, str]:
+    """Each service's compose name, given once and kept across re-plans."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    if previous is not None:
+        for sp in previous.services:
+            out[sp.id] = sp.name
+            taken.add(sp.name)
+    for svc in sorted(services, key=lambda s: (s.plumbing, s.id)):
+        if svc.id in out:
+            continue
+        base = _NAME_BAD.sub("-", (svc.name or svc.software).lower()).strip("-_") or "service"
+        if svc.kind == "worker" and not base.endswith("worker"):
+            base = f"{_owner_name(svc, services) or base}-worker"
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}-{n}", n + 1
+        out[svc.id] = name
+        taken.add(name)
+    return out
+
+
+def _owner_name(worker: Service, services: Iterable[Service]) -> str | None:
+    """A worker sharing an app's code is named after the app (intranet-worker)."""
+    for svc in services:
+        if svc.kind == "app" and svc.instance and svc.instance == worker.instance:
+            return _NAME_BAD.sub("-", svc.name.lower()).strip("-_")
+    return None
+
+
+# -- apps inside a web server -----------------------------------------------------------
+def hosted_apps(services: list[Service]) -> dict[str, str]:
+    """app id -> web server id, for apps that run inside a web server (mod_php and
+    the like): no port and no command of their own, code among the server's content."""
+    out: dict[str, str] = {}
+    webs = [s for s in services if s.kind == "web-server"]
+    for svc in services:
+        if svc.kind != "app" or svc.ports or svc.command or not svc.instance:
+            continue
+        for web in webs:
+            if any(c.path == svc.instance for c in web.content_paths):
+                out[svc.id] = web.id
+                break
+    return out
+
+
+# -- one service --------------------------------------------------------------------------
+def _strategy(svc: Service, ctx: Context, know: Knowledge | None) -> tuple[str, str]:
+    if svc.plumbing:
+        return "skip", "host plumbing: it has no place in a container"
+    if svc.software == "nfs-server":
+        return "skip", "an in-kernel server: containers cannot run it"
+    entry = ctx.images.get(svc.software)
+    series = svc.version.series if svc.version else None
+    official_ok = entry is not None and series is not None and entry.tag_for(series, _codename(ctx)) is not None
+    can_distro = ctx.family in BASE_SIZE_MB and (svc.classified and (know is not None or bool(svc.packages)))
+    wanted = ctx.strategy
+    if wanted == "lift":
+        return "lift", "--strategy lift: the whole host as one image"
+    if wanted == "distro" and can_distro:
+        return "distro", "--strategy distro: the server's own distribution and packages"
+    if wanted in (None, "official") and official_ok:
+        return "official", f"images.yaml knows {svc.software} {series}"
+    if can_distro:
+        why = f"no official image known for {svc.software} {series or '(no version)'}"
+        return "distro", f"{why}: the server's own distribution and packages"
+    if not svc.classified:
+        return "lift", "no detector knows this software: the whole host image carries it as it is"
+    return "lift", f"no image and no {ctx.family or 'known'} packages to rebuild it from"
+
+
+def _codename(ctx: Context) -> str | None:
+    return ctx.inventory.host.os.codename
+
+
+def _draft(svc: Service, ctx: Context, hosted: dict[str, str], know_all: dict[str, Knowledge]) -> Draft:
+    know = know_all.get(svc.software)
+    name = ctx.names[svc.id]
+    strategy, why = _strategy(svc, ctx, know)
+    if svc.id in hosted:
+        strategy, why = "skip", f"runs inside {ctx.names[hosted[svc.id]]}: its files are in that image"
+    d = Draft(svc, name, strategy)
+    d.decide("strategy", why, cite(svc.evidence)[:3])
+    if strategy == "skip":
+        d.replacement = _replacement(svc, hosted, ctx)
+        return d
+    _ports(d, ctx)
+    if strategy == "lift":
+        return d
+    _base_image(d, ctx)
+    _files(d, ctx)
+    for app_id, web_id in sorted(hosted.items()):
+        if web_id == svc.id:
+            app = next(s for s in ctx.inventory.services if s.id == app_id)
+            _hosted_files(d, app, ctx)
+    _volumes(d, ctx)
+    _env(d, ctx)
+    _depends(d, ctx)
+    knowledge = know or Knowledge()
+    if strategy == "official":
+        knowledge.official(d, ctx)
+    else:
+        knowledge.distro(d, ctx)
+    if d.user is None and not knowledge.starts_as_root:
+        ctx.finding("warning", "runs-as-root", f"{name} runs as root in its container", name, cite(svc.evidence)[:1])
+    _probes(d)
+    _size(d, ctx)
+    return d
+
+
+def _replacement(svc: Service, hosted: dict[str, str], ctx: Context) -> str:
+    if svc.id in hosted:
+        return f"served by {ctx.names[hosted[svc.id]]} (its files are copied into that image)"
+    return REPLACEMENTS.get(svc.software) or REPLACEMENTS.get(svc.name) or REPLACEMENT_OTHER
+
+
+def _ports(d: Draft, ctx: Context) -> None:
+    svc = d.svc
+    entry = svc.kind in ("web-server",) or (svc.kind == "app" and not _proxied(svc, ctx))
+    for p in svc.ports:
+        if p.port is None or p.proto not in ("tcp", "udp"):
+            continue
+        publish = p.port if entry else None
+        if not any(x.port == p.port and x.proto == p.proto for x in d.ports):
+            d.ports.append(PortPlan(p.port, p.proto, publish))
+            where = "published: users reach it" if publish else "not published: only other services use it"
+            d.decide(f"port {p.port}/{p.proto}", where, cite(p.evidence))
+
+
+def _proxied(svc: Service, ctx: Context) -> bool:
+    return any(dep.target == svc.id for dep in ctx.inventory.dependencies if dep.source != svc.id)
+
+
+def _base_image(d: Draft, ctx: Context) -> None:
+    svc = d.svc
+    if d.strategy == "official":
+        entry = ctx.images.get(svc.software)
+        assert entry is not None and svc.version is not None
+        found = entry.tag_for(svc.version.series, _codename(ctx))
+        assert found is not None
+        tag, why = found
+        d.entry = entry
+        d.image = ctx.images.rewrite(f"{entry.image}:{tag}")
+        d.decide("image", f"{why} (found {svc.software} {svc.version.upstream})", cite(svc.evidence[:1]))
+        return
+    osi = ctx.inventory.host.os
+    image = distro_image(osi.id, osi.version_id, osi.family)
+    d.image = ctx.images.rewrite(image)
+    d.decide("image", f"the server's own distribution: {osi.pretty_name or osi.id}", cite(osi.evidence))
+    for pkg in svc.packages:
+        raw = ctx.package_version(pkg)
+        if raw is None:
+            continue
+        pin, why = pin_version(raw, ctx.family)
+        d.packages.append(PackagePin(pkg, raw, pin))
+        d.decide(f"package {pkg}", why)
+
+
+def distro_image(os_id: str | None, version: str | None, family: str | None) -> str:
+    major = (version or "").split(".")[0]
+    if os_id == "debian" and major:
+        return f"debian:{major}-slim"
+    if os_id == "ubuntu" and version:
+        return f"ubuntu:{version}"
+    if os_id == "alpine" and version:
+        return "alpine:" + ".".join(version.split(".")[:2])
+    if family == "rhel" and major:
+        return f"rockylinux:{major}" if os_id == "rocky" else f"registry.access.redhat.com/ubi{major}/ubi"
+    return f"{os_id or 'debian'}:{major or 'latest'}"
+
+
+# -- files -----------------------------------------------------------------------------------
+def secret_paths(svc: Service) -> dict[str, list[Secret]]:
+    out: dict[str, list[Secret]] = {}
+    for s in svc.secrets:
+        out.setdefault(s.path, []).append(s)
+    return out
+
+
+def _changed(ref_path: str, ctx: Context) -> bool:
+    return any(c.path == ref_path and c.status in ("modified", "unowned") for c in ctx.inventory.config_changes)
+
+
+def _files(d: Draft, ctx: Context) -> None:
+    svc = d.svc
+    secrets = secret_paths(svc)
+    data_roots = [r.path for r in svc.data_dirs]
+    for ref in svc.config_files:
+        if ref.role in ("unit", "env") or ref.path.startswith(START_MECHANICS):
+            continue  # how the host starts it: the container's command replaces it
+        if any(ref.path.startswith(r.rstrip("/") + "/") for r in data_roots):
+            continue
+        if "snakeoil" in ref.path:
+            continue  # Debian's ssl-cert makes its own at install
+        secret = ref.path in secrets or (
+            ref.role == "certs" and ref.path.endswith((".key", ".pem")) and _private(ref.path)
+        )
+        if ref.role == "certs" and (ref.kind == "missing" or secret):
+            _mount_secret(d, ref.path, ref.owner, ref.group, ctx, missing=ref.kind == "missing")
+            continue
+        if ref.kind != "file":
+            continue
+        changed = ref.modified is True or (ref.package is None and (_changed(ref.path, ctx) or ref.modified is None))
+        if not changed:
+            continue
+        if secret:
+            _mount_secret(d, ref.path, ref.owner, ref.group, ctx)
+            continue
+        d.files.append(FileCopy(ref.path, ref.path, ref.owner, ref.group, ref.mode))
+        d.decide(f"file {ref.path}", _file_reason(ref.modified, ref.package), cite(ref.evidence)[:2])
+        for ev in ref.evidence:
+            if ev.kind == "file" and ev.path and ev.path != ref.path and "-enabled/" in ev.path:
+                d.links.append(Link(ev.path, ref.path))
+    if d.svc.kind in ("app", "worker"):
+        _app_code(d, ctx)
+
+
+def _private(path: str) -> bool:
+    return "/private/" in path or path.endswith(".key")
+
+
+def _file_reason(modified: bool | None, package: str | None) -> str:
+    if modified:
+        return f"changed from {package or 'its package'}'s version"
+    return "no package owns it: the server's own file"
+
+
+def _mount_secret(
+    d: Draft, path: str, owner: str | None, group: str | None, ctx: Context, missing: bool = False
+) -> None:
+    secret_name = f"{d.name}-{P.basename(path)}"
+    lines = sorted({s.line for svc in ctx.inventory.services for s in svc.secrets if s.path == path and s.line})
+    mode = "0640" if _private(path) else None
+    d.files.append(FileCopy(path, path, owner, group, mode, True, secret_name, redact=tuple(lines)))
+    d.decide(f"file {path}", f"holds a secret: never copied; mounted at run time from secrets/{secret_name}")
+    if missing:
+        ctx.finding(
+            "warning",
+            "secret-file-missing",
+            f"{path} is named by {d.name}'s config but is not in the snapshot: supply secrets/{secret_name}",
+            d.name,
+        )
+
+
+def _app_code(d: Draft, ctx: Context) -> None:
+    svc = d.svc
+    code = [c for c in svc.content_paths if c.role == "content" and c.kind == "dir"]
+    if not code:
+        return
+    root = code[0]
+    excludes = list(APP_EXCLUDES)
+    for r in (*svc.data_dirs, *svc.log_paths):
+        if r.path.startswith(root.path.rstrip("/") + "/"):
+            excludes.append(P.relpath(r.path, root.path))
+    for path in secret_paths(svc):
+        if path.startswith(root.path.rstrip("/") + "/"):
+            excludes.append(P.relpath(path, root.path))
+            _mount_secret(d, path, None, None, ctx)
+    d.files.append(FileCopy(root.path, root.path, root.owner, root.group, None, exclude=tuple(sorted(set(excludes)))))
+    d.decide(f"files {root.path}", "the app's code, without venvs, dependencies, VCS, logs, data or secrets")
+
+
+def _hosted_files(d: Draft, app: Service, ctx: Context) -> None:
+    """An app inside this web server: its code and config go into this image."""
+    secrets = secret_paths(app)
+    inside = [c.path for c in app.content_paths if c.kind == "dir" and c.role == "content"]
+    data_roots = [r.path for r in app.data_dirs]
+    for path in inside:
+        excl = [*APP_EXCLUDES, *(P.relpath(r, path) for r in data_roots if r.startswith(path.rstrip("/") + "/"))]
+        excl += [P.relpath(s, path) for s in secrets if s.startswith(path.rstrip("/") + "/")]
+        d.files.append(FileCopy(path, path, exclude=tuple(sorted(set(excl)))))
+        d.decide(f"files {path}", f"{ctx.names[app.id]} runs inside {d.name}: its code", cite(app.evidence)[:1])
+    for ref in app.config_files:
+        if ref.kind != "file":
+            continue
+        if ref.path in secrets:
+            _mount_secret(d, ref.path, ref.owner, ref.group, ctx)
+        elif not any(ref.path.startswith(p.rstrip("/") + "/") for p in inside):
+            d.files.append(FileCopy(ref.path, ref.path, ref.owner, ref.group, ref.mode))
+            d.decide(f"file {ref.path}", f"{ctx.names[app.id]}'s config", cite(ref.evidence)[:1])
+    for r in app.data_dirs:
+        _volume(d, r.path, r.role, r.size_bytes, ctx, r.evidence)
+    for dep in ctx.inventory.dependencies:
+        if dep.source == app.id and dep.target:
+            d.depends_on.append(ctx.names[dep.target])
+            _rewrite_dependency(d, dep, ctx)
+
+
+# -- volumes ----------------------------------------------------------------------------
+def _volumes(d: Draft, ctx: Context) -> None:
+    svc = d.svc
+    for r in svc.data_dirs:
+        if r.path.startswith("~"):
+            ctx.finding("warning", "home-data", f"{d.name} keeps data in each user's home ({r.path})", d.name)
+            continue
+        _volume(d, r.path, r.role, r.size_bytes, ctx, r.evidence)
+    # content another service writes (static files shared with an app) is baked, not shared
+    data = {r.path for s in ctx.inventory.services for r in s.data_dirs}
+    for sp in ctx.inventory.shared_paths:
+        content = [x for x in svc.content_paths if x.path == sp.path and x.kind == "dir"]
+        if svc.id in sp.services and content and sp.path not in data and d.svc.kind == "web-server":
+            d.files.append(FileCopy(sp.path, sp.path, exclude=APP_EXCLUDES))
+            d.decide(
+                f"files {sp.path}", "content this web server serves from another service's files", cite(sp.evidence)[:2]
+            )
+
+
+def _volume(d: Draft, path: str, role: str, size: int | None, ctx: Context, evidence: tuple[object, ...]) -> None:
+    shared = next((sp for sp in ctx.inventory.shared_paths if sp.path == path and len(sp.services) > 1), None)
+    if shared is not None:
+        name = _NAME_BAD.sub("-", P.basename(path.rstrip("/")).lower()).strip("-") or "shared"
+        owners = sorted(ctx.names[s] for s in shared.services if s in ctx.names)
+        name = f"{owners[0]}-{name}" if owners else name
+        role = "shared"
+    else:
+        name = f"{d.name}-{role if role != 'data' else 'data'}"
+        if any(v.name == name for v in d.volumes):
+            name = f"{name}-{len(d.volumes) + 1}"
+    target = path
+    if d.strategy == "official" and d.entry and d.entry.data and role == "data" and not d.volumes:
+        target = d.entry.data
+    if any(v.target == target for v in d.volumes):
+        return
+    d.volumes.append(VolumePlan(name, target, path, role, size))
+    why = "a directory several services use: one shared volume" if shared else f"the service's {role}: a named volume"
+    if target != path:
+        why += f" at the image's data path {target}"
+    d.decide(f"volume {name}", why, cite(evidence)[:2])  # type: ignore[arg-type]
+
+
+# -- environment, secrets and localhost coupling ------------------------------------------------
+def _env(d: Draft, ctx: Context) -> None:
+    svc = d.svc
+    by_line: dict[tuple[str, int | None], Secret] = {(s.path, s.line): s for s in svc.secrets}
+    for ev in svc.env:
+        src = ev.evidence[0] if ev.evidence else None
+        secret = by_line.get((src.path or "", src.line)) if src else None
+        value = ev.value
+        variables: list[str] = []
+        if ev.secret or secret is not None:
+            embedded = bool(value and "<redacted>" in value)
+            var = variable_for(secret, d.name, ev.name + ("_PASSWORD" if embedded else ""), ctx)
+            variables.append(var)
+            if embedded and value:
+                value = value.replace("<redacted>", "${" + var + "}")
+            else:
+                value = "${" + var + "}"
+        if value is None:
+            continue
+        value = value.replace("$$", "$")
+        d.env.append(EnvPlan(ev.name, value, bool(variables), tuple(variables)))
+        d.decide(f"env {ev.name}", "a secret: from .env" if variables else "the server's value", cite(ev.evidence)[:1])
+
+
+def variable_for(secret: Secret | None, service: str, key: str, ctx: Context) -> str:
+    """One .env variable per secret value: places sharing a fingerprint share it,
+    named after the service that owns the secret (REDIS_REQUIREPASS) where one does."""
+    if secret is None:
+        return env_variable(service, key)
+    suffix = "_PASSWORD" if key.endswith("_PASSWORD") and not secret.key.endswith("PASSWORD") else ""
+    holders = []
+    for s in ctx.inventory.services:
+        for sec in s.secrets:
+            if sec.fingerprint == secret.fingerprint:
+                holders.append((s, sec))
+    own = [(s, sec) for s, sec in holders if not s.env or all(e.name != sec.key for e in s.env)]
+    s, sec = min(own or holders, key=lambda x: (ctx.names.get(x[0].id, x[0].id), x[1].key))
+    own_name = bool(own) and s.id != ""
+    return env_variable(ctx.names.get(s.id, s.name), sec.key + ("" if own_name and own == [(s, sec)] else suffix))
+
+
+def _depends(d: Draft, ctx: Context) -> None:
+    for dep in ctx.inventory.dependencies:
+        if dep.source != d.svc.id or not dep.target or dep.target not in ctx.names:
+            continue
+        d.depends_on.append(ctx.names[dep.target])
+        _rewrite_dependency(d, dep, ctx)
+
+
+def _rewrite_dependency(d: Draft, dep: object, ctx: Context) -> None:
+    from modernize.model import Dependency
+
+    assert isinstance(dep, Dependency) and dep.target
+    target = ctx.names[dep.target]
+    host = dep.host
+    if not host or host not in LOOPBACK:
+        return
+    for ev in dep.evidence:
+        if not ev.path or not ev.excerpt:
+            continue
+        old = f"{host}:{dep.port}" if dep.port and f"{host}:{dep.port}" in ev.excerpt else host
+        new = f"{target}:{dep.port}" if old != host else target
+        rewrite = Rewrite(old, new, f"{dep.via or 'a setting'} reached {target} on {host}", ev.line, cite((ev,)))
+        # an environment value
+        for i, e in enumerate(d.env):
+            if e.name == dep.via and old in e.value:
+                d.env[i] = replace(e, value=e.value.replace(old, new))
+                d.decide(f"env {e.name}", f"{old} -> {new}: {target} is another container", cite((ev,)))
+                break
+        else:
+            # a copied file (or a mounted secret file, whose .example carries it)
+            linked = {link.path: link.target for link in d.links}
+            path = linked.get(ev.path, ev.path)
+            for i, f in enumerate(d.files):
+                if f.source == path or (f.exclude and path.startswith(f.source.rstrip("/") + "/")):
+                    if f.source == path:
+                        d.files[i] = replace(f, rewrites=(*f.rewrites, rewrite))
+                    else:
+                        d.files.append(FileCopy(path, path, rewrites=(rewrite,)))
+                    d.decide(f"file {path}", f"{old} -> {new}: {target} is another container", cite((ev,)))
+                    break
+            else:
+                ctx.finding(
+                    "warning",
+                    "localhost-not-rewritten",
+                    f"{d.name} reaches {target} on {host} ({dep.via}); change it to {new} by hand",
+                    d.name,
+                    cite((ev,)),
+                )
+
+
+# -- probes, size ----------------------------------------------------------------------------
+def _probes(d: Draft) -> None:
+    svc = d.svc
+    vhosts = dict(svc.attributes).get("vhosts") or dict(svc.attributes).get("server_names") or ""
+    for p in d.ports:
+        if p.proto != "tcp":
+            continue
+        if svc.kind in ("web-server",) or (svc.kind == "app" and p.publish):
+            host = vhosts.split(";")[0].split()[0] if vhosts.strip() else None
+            d.probes.append(
+                Probe("http", p.port, "/", host, "2xx,3xx", why="a 5xx or 404 means the app behind it is down")
+            )
+        else:
+            d.probes.append(Probe("tcp", p.port, why="the port accepts connections"))
+
+
+def _size(d: Draft, ctx: Context) -> None:
+    base = BASE_SIZE_MB.get(ctx.family or "", 100) if d.strategy == "distro" else 150
+    copied = sum((c.size_bytes or 0) for c in d.svc.content_paths if any(f.source == c.path for f in d.files)) + sum(
+        (c.size_bytes or 0) for c in d.svc.config_files if any(f.source == c.path for f in d.files)
+    )
+    d.size_estimate_mb = base + 40 * len(d.packages) + 2 * len(d.libraries) + copied // 2**20
+    if d.size_estimate_mb > 1024:
+        ctx.finding("warning", "large-image", f"{d.name}'s image is estimated at {d.size_estimate_mb} MB", d.name)
+
+
+# -- images shared by services of one app ------------------------------------------------------
+def _share_images(drafts: list[Draft]) -> None:
+    """A worker running the same code as an app runs the app's image."""
+    apps = {d.svc.instance: d for d in drafts if d.svc.kind == "app" and d.strategy in ("official", "distro")}
+    for d in drafts:
+        if d.svc.kind == "worker" and d.svc.instance in apps and d.strategy == apps[d.svc.instance].strategy:
+            app = apps[d.svc.instance]
+            d.build_from = app.name
+            d.image = app.image
+            d.files, d.packages, d.libraries, d.links, d.setup, d.install = [], [], [], [], [], []
+            d.decide("image", f"runs {app.name}'s image: the same code with another command")
+
+
+# -- jobs -----------------------------------------------------------------------------------
+def _owner_of_job(job: CronJob, drafts: list[Draft]) -> Draft | None:
+    live = [d for d in drafts if d.strategy in ("official", "distro")]
+    for d in live:
+        roots = [c.path for c in d.svc.content_paths if c.role == "content"]
+        if any(r in job.command for r in roots) or (d.svc.command and d.svc.command[0] in job.command):
+            return d
+    for d in live:
+        if d.svc.user and d.svc.user == job.user and job.user != "root":
+            return d
+    return None
+
+
+def _plumbing_job(job: CronJob, inv: Inventory) -> bool:
+    changed = {c.path for c in inv.config_changes if c.status in ("modified", "unowned")}
+    if job.source == "user-crontab":
+        return False
+    return job.path not in changed
+
+
+def _assign_jobs(inv: Inventory, drafts: list[Draft], ctx: Context) -> None:
+    for job in inv.cron_jobs:
+        if _plumbing_job(job, inv):
+            continue
+        owner = _owner_of_job(job, drafts)
+        if owner is None:
+            continue
+        src = f"{job.path}:{job.line}" if job.line else job.path
+        owner.jobs.append(Job(job.schedule, job.command, job.user, src))
+        owner.decide("jobs", f"a scheduled job of this service ({job.schedule}): `docker compose run` it", (src,))
+
+
+def _unassigned_jobs(inv: Inventory, drafts: list[Draft]) -> tuple[Job, ...]:
+    taken = {(j.source, j.command) for d in drafts for j in d.jobs}
+    out = []
+    for job in inv.cron_jobs:
+        src = f"{job.path}:{job.line}" if job.line else job.path
+        if _plumbing_job(job, inv) or (src, job.command) in taken:
+            continue
+        out.append(Job(job.schedule, job.command, job.user, src))
+    return tuple(sorted(out, key=lambda j: (j.source, j.command)))
+
+
+# -- lift -------------------------------------------------------------------------------------
+LIFT_EXCLUDES = (
+    "./proc/*",
+    "./sys/*",
+    "./dev/*",
+    "./run/*",
+    "./tmp/*",
+    "./var/tmp/*",
+    "./var/cache/*",
+    "./swapfile",
+    "./swap.img",
+    "./var/lib/docker",
+    "./var/log/journal/*",
+    "./etc/ssh/ssh_host_*_key",
+    "./etc/ssl/private/*",
+    "./root/.ssh/*",
+)
+
+
+def _lift(inv: Inventory, services: tuple[ServicePlan, ...]) -> LiftPlan | None:
+    lifted = [s for s in services if s.strategy == "lift"]
+    if not lifted:
+        return None
+    name = _NAME_BAD.sub("-", (inv.host.hostname or "host").lower()).strip("-") + "-lift"
+    ports = tuple(sorted({p for s in lifted for p in s.ports}, key=lambda p: (p.port, p.proto)))
+    return LiftPlan(
+        name=name,
+        services=tuple(s.name for s in lifted),
+        excludes=LIFT_EXCLUDES,
+        ports=tuple(PortPlan(p.port, p.proto, p.port) for p in ports),
+        command=("/sbin/init",),
+    )

@@ -1,0 +1,190 @@
+"""App runtimes: Python (gunicorn, uWSGI, celery ...), Node.js, Java. The code is
+copied, the libraries the server ran are installed at those versions, and the
+app runs as the server's user, created in the image with the same ids."""
+
+from __future__ import annotations
+
+import posixpath as P
+
+from modernize.plan.draft import Context, Draft
+from modernize.plan.model import EnvPlan, FileCopy, Hardening, PackagePin
+from modernize.plan.software import Knowledge, keep_command, python_tcp_healthcheck, tcp_healthcheck
+from modernize.plan.values import pin_version
+
+# installed in every venv; pinning them to the server's old versions helps nobody
+_VENV_TOOLS = {"pip", "setuptools", "wheel", "distribute"}
+
+
+def app_user(d: Draft, ctx: Context) -> None:
+    """Run as the server's user, created with the server's uid and gid."""
+    user = d.svc.user
+    if not user or user == "root":
+        return
+    ids = ctx.user_ids(user)
+    d.user = user
+    if ids is None:
+        d.decide("user", f"the server's user {user}; its ids are unknown (no /etc/passwd entry)")
+        d.setup.append(f"useradd --system --no-create-home --shell /usr/sbin/nologin {user}")
+        return
+    uid, gid, group = ids
+    home = d.svc.working_dir or "/nonexistent"
+    d.setup.append(
+        f"groupadd --system --gid {gid} {group} && useradd --system --uid {uid} --gid {gid} "
+        f"--home-dir {home} --no-create-home --shell /usr/sbin/nologin {user}"
+    )
+    d.decide("user", f"the server's user {user} ({uid}:{gid}), so files in volumes keep their owner")
+
+
+def _stateless(d: Draft) -> None:
+    d.hardening = Hardening(read_only=True, tmpfs=("/tmp",), cap_drop=("ALL",), no_new_privileges=True)
+    d.decide("hardening", "an app user with its data in volumes: read-only root, /tmp in memory, no capabilities")
+
+
+class PythonKnowledge(Knowledge):
+    name = "python"
+    software = ("python-app", "celery", "celery-beat", "celery-flower", "gunicorn", "uwsgi", "django", "flask")
+
+    def _common(self, d: Draft, ctx: Context, python: str) -> None:
+        attrs = dict(d.svc.attributes)
+        venv = attrs.get("venv")
+        keep_command(d)
+        app_user(d, ctx)
+        libs = sorted(
+            {
+                f"{lib.name}=={lib.version}"
+                for lib in d.svc.libraries
+                if lib.ecosystem == "pypi" and lib.name.lower() not in _VENV_TOOLS
+            },
+            key=str.lower,
+        )
+        if d.build_from is None and venv:
+            d.libraries = libs
+            d.install.append(
+                f"{python} -m venv {venv} && {venv}/bin/pip install --no-cache-dir -r /tmp/requirements.txt"
+            )
+            d.decide(
+                "libraries",
+                f"the {len(libs)} distributions installed in the server's venv, at the versions that ran "
+                "(requirements.txt generated from them)",
+                (venv,),
+            )
+        d.env.append(_env("PYTHONUNBUFFERED", "1"))
+        if d.ports:
+            python_tcp_healthcheck(d, f"{venv}/bin/python" if venv else python)
+        _stateless(d)
+
+    def distro(self, d: Draft, ctx: Context) -> None:
+        if d.build_from is None:
+            d.runtime = d.svc.runtime
+            for pkg in ("python3", "python3-venv"):
+                raw = ctx.package_version(pkg) or ""
+
+                pin = pin_version(raw, ctx.family)[0] if raw else ""
+                d.packages.append(PackagePin(pkg, raw, pin))
+            d.decide("packages", f"the distribution's Python ({d.svc.runtime or 'python3'}), as on the server")
+        self._common(d, ctx, "python3")
+
+    def official(self, d: Draft, ctx: Context) -> None:
+        d.runtime = d.svc.runtime
+        self._common(d, ctx, "python3")
+
+
+def _env(name: str, value: str) -> EnvPlan:
+    return EnvPlan(name, value, image=True)
+
+
+class NodeKnowledge(Knowledge):
+    name = "node"
+    software = ("node-app",)
+
+    def _common(self, d: Draft, ctx: Context) -> None:
+        keep_command(d)
+        if d.command and d.command[0] in ("node", "/usr/bin/node", "/usr/local/bin/node"):
+            d.command = ("node", *d.command[1:])
+        app_user(d, ctx)
+        attrs = dict(d.svc.attributes)
+        root = next((c.path for c in d.svc.content_paths if c.role == "content"), d.svc.working_dir)
+        if root and d.build_from is None:
+            ci = "npm ci --omit=dev" if attrs.get("lockfile") == "npm" else "npm install --omit=dev"
+            d.install.append(f"cd {root} && {ci} && npm cache clean --force")
+            d.decide("libraries", f"`{ci.split(' --')[0]}`: the lock file's versions" if "ci" in ci else "no lock file")
+        d.env.append(_env("NODE_ENV", "production"))
+        tcp_healthcheck(d)
+        _stateless(d)
+
+    def distro(self, d: Draft, ctx: Context) -> None:
+        for pkg in ("nodejs", "npm"):
+            raw = ctx.package_version(pkg)
+
+            d.packages.append(PackagePin(pkg, raw or "", pin_version(raw, ctx.family)[0] if raw else ""))
+        d.runtime = d.svc.runtime
+        self._common(d, ctx)
+
+    def official(self, d: Draft, ctx: Context) -> None:
+        d.runtime = d.svc.runtime
+        self._common(d, ctx)
+
+
+class JavaKnowledge(Knowledge):
+    name = "java"
+    software = ("java-app", "spring-boot")
+
+    def _jar(self, d: Draft) -> None:
+        keep_command(d)
+        jar = next((c for c in d.svc.content_paths if c.kind == "file" and c.path.endswith((".jar", ".war"))), None)
+        if jar is not None:
+            d.files.append(FileCopy(jar.path, jar.path, jar.owner, jar.group, jar.mode))
+            d.decide(f"file {jar.path}", "the application archive")
+        if d.command and P.basename(d.command[0]) == "java":
+            d.command = ("java", *d.command[1:])
+
+    def distro(self, d: Draft, ctx: Context) -> None:
+        major = (d.svc.runtime or "java17").removeprefix("java") or "17"
+
+        d.packages.append(PackagePin(f"openjdk-{major}-jre-headless", "", ""))
+        d.decide("packages", f"the Java {major} runtime the server ran")
+        self._jar(d)
+        app_user(d, ctx)
+        tcp_healthcheck(d)
+        _stateless(d)
+
+    def official(self, d: Draft, ctx: Context) -> None:
+        self._jar(d)
+        app_user(d, ctx)
+        tcp_healthcheck(d)
+        _stateless(d)
+
+
+class TomcatKnowledge(Knowledge):
+    name = "tomcat"
+    software = ("tomcat",)
+
+    def _webapps(self, d: Draft, base: str) -> None:
+
+        d.volumes = [v for v in d.volumes if not v.server_path.endswith("/webapps")]
+        for c in d.svc.content_paths:
+            if "/webapps/" in c.path:
+                target = P.join(base, "webapps", P.basename(c.path))
+                excl = ("*.log",) if c.kind == "dir" else ()
+                d.files.append(FileCopy(c.path, target, c.owner, c.group, c.mode, exclude=excl))
+                d.decide(f"file {c.path}", "a web application: code, built into the image (not a volume)")
+
+    def distro(self, d: Draft, ctx: Context) -> None:
+        series = d.svc.version.series.split(".")[0] if d.svc.version else "10"
+        d.command = (f"/usr/libexec/tomcat{series}/tomcat-start.sh",)
+        d.env.extend(
+            [
+                _env("CATALINA_HOME", f"/usr/share/tomcat{series}"),
+                _env("CATALINA_BASE", f"/var/lib/tomcat{series}"),
+                _env("CATALINA_TMPDIR", "/tmp"),
+            ]
+        )
+        d.user = "tomcat"
+        self._webapps(d, f"/var/lib/tomcat{series}")
+        d.decide("command", "Debian's tomcat start script in the foreground, as the unit runs it")
+        tcp_healthcheck(d)
+
+    def official(self, d: Draft, ctx: Context) -> None:
+        d.command = ("catalina.sh", "run")
+        self._webapps(d, "/usr/local/tomcat")
+        tcp_healthcheck(d)

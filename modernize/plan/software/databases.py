@@ -1,0 +1,94 @@
+"""PostgreSQL and MariaDB/MySQL: data in a volume, listening beyond localhost."""
+
+from __future__ import annotations
+
+import posixpath as P
+
+from modernize.plan.draft import Context, Draft
+from modernize.plan.model import EnvPlan, Hardening, Healthcheck
+from modernize.plan.software import Knowledge, first_port, tcp_healthcheck
+from modernize.plan.values import env_variable
+
+
+def _config(d: Draft, name: str) -> str | None:
+    return next((c.path for c in d.svc.config_files if P.basename(c.path) == name), None)
+
+
+class PostgresqlKnowledge(Knowledge):
+    name = "postgresql"
+    software = ("postgresql",)
+
+    def distro(self, d: Draft, ctx: Context) -> None:
+        series = d.svc.version.series if d.svc.version else ""
+        data = d.svc.data_dirs[0].path if d.svc.data_dirs else f"/var/lib/postgresql/{series}/main"
+        conf = _config(d, "postgresql.conf") or f"/etc/postgresql/{series}/main/postgresql.conf"
+        hba = _config(d, "pg_hba.conf") or P.join(P.dirname(conf), "pg_hba.conf")
+        d.command = (
+            f"/usr/lib/postgresql/{series}/bin/postgres",
+            "-D",
+            data,
+            "-c",
+            f"config_file={conf}",
+            "-c",
+            "listen_addresses=*",
+        )
+        d.decide("command", "the server binary in the foreground (the unit's /bin/true wrapper does not run here)")
+        d.decide("command", "listen_addresses=*: the apps connect from other containers", ("default: localhost",))
+        d.user = "postgres"
+        d.setup.append("install -d -o postgres -g postgres -m 2775 /var/run/postgresql")
+        d.setup.append(f"echo 'host all all all scram-sha-256' >> {hba}")
+        d.decide("setup", f"{hba} admits password logins from the container network, as the apps connect by name")
+        port = first_port(d) or 5432
+        d.healthcheck = Healthcheck(("CMD", "pg_isready", "-h", "127.0.0.1", "-p", str(port)))
+        d.hardening = Hardening(cap_drop=("ALL",), no_new_privileges=True)
+        d.decide("hardening", "runs as postgres from the start: no capabilities needed")
+
+    def official(self, d: Draft, ctx: Context) -> None:
+        d.env.append(_var_env(d, "POSTGRES_PASSWORD"))
+        d.decide("env POSTGRES_PASSWORD", "the image creates the superuser on first start; restore the dump after")
+        port = first_port(d) or 5432
+        d.healthcheck = Healthcheck(("CMD", "pg_isready", "-U", "postgres", "-p", str(port)))
+        d.hardening = Hardening(no_new_privileges=True)
+
+
+class MysqlKnowledge(Knowledge):
+    name = "mysql"
+    software = ("mariadb", "mysql")
+    starts_as_root = False
+
+    def distro(self, d: Draft, ctx: Context) -> None:
+        binary = "/usr/sbin/mariadbd" if d.svc.software == "mariadb" else "/usr/sbin/mysqld"
+        d.command = (binary, "--bind-address=0.0.0.0")
+        d.decide("command", "the server in the foreground, listening beyond localhost for the other containers")
+        d.user = "mysql"
+        d.setup.append("install -d -o mysql -g mysql /run/mysqld")
+        port = first_port(d) or 3306
+        d.healthcheck = Healthcheck(
+            (
+                "CMD",
+                "mariadb-admin" if d.svc.software == "mariadb" else "mysqladmin",
+                "ping",
+                "-h",
+                "127.0.0.1",
+                "-P",
+                str(port),
+                "--silent",
+            )
+        )
+        d.hardening = Hardening(cap_drop=("ALL",), no_new_privileges=True)
+        d.decide("hardening", "runs as mysql from the start: no capabilities needed")
+
+    def official(self, d: Draft, ctx: Context) -> None:
+        var = "MARIADB_ROOT_PASSWORD" if d.svc.software == "mariadb" else "MYSQL_ROOT_PASSWORD"
+        d.env.append(_var_env(d, var))
+        d.decide(f"env {var}", "the image sets the root password on first start; restore the dump after")
+        if d.entry and d.entry.healthcheck:
+            d.healthcheck = Healthcheck(d.entry.healthcheck)
+        else:
+            tcp_healthcheck(d)
+        d.hardening = Hardening(no_new_privileges=True)
+
+
+def _var_env(d: Draft, name: str) -> EnvPlan:
+    var = env_variable(d.name, name)
+    return EnvPlan(name, "${" + var + "}", True, (var,))
