@@ -126,6 +126,7 @@ def _service(env: Any, plan: Plan, svc: ServicePlan, server_files: dict[str, Ser
         chowns=chowns,
         setup=_setup_lines(svc, chowns),
         build_secret=BUILD_SECRET,
+        merge_setup=bool(svc.packages) and not copied and not svc.libraries and not svc.install,
         shell_pipes=any("|" in line for line in (*svc.setup, *svc.install)),
     )
     out.text(f"{base}/Dockerfile", dockerfile)
@@ -168,10 +169,10 @@ def _setup_lines(svc: ServicePlan, chowns: list[tuple[str, str]]) -> list[str]:
         lines.append(f"ln -sf {stream} {shlex.quote(log)}")
     for owner, path in chowns:
         lines.append(f"chown -R {owner} {shlex.quote(path)}")
-    for vol in svc.volumes:
+    for vol in svc.volumes if svc.strategy == "distro" else ():
         if vol.target.startswith("/"):
-            owner = svc.user or "root"
-            lines.append(f"install -d -o {owner} {shlex.quote(vol.target)}")
+            user, _, group = (svc.user or "root").partition(":")
+            lines.append(f"install -d -o {user}" + (f" -g {group}" if group else "") + f" {shlex.quote(vol.target)}")
     return lines
 
 
@@ -336,7 +337,9 @@ def compose_data(plan: Plan, project: str) -> dict[str, Any]:
         services[lift.name] = {
             "build": {"context": f"./services/{lift.name}"},
             "image": f"{project}-{lift.name}:latest",
-            "ports": [f"{p.publish}:{p.port}" for p in lift.ports if p.publish],
+            "ports": sorted(
+                {f"{p.publish}:{p.port}" + ("/udp" if p.proto == "udp" else "") for p in lift.ports if p.publish}
+            ),
             "tmpfs": ["/run", "/run/lock", "/tmp"],
             "stop_signal": "SIGRTMIN+3",
             "restart": "unless-stopped",

@@ -107,14 +107,18 @@ def load_plan(text: str, where: str = "plan.yaml") -> Plan:
     validator = jsonschema.Draft202012Validator(plan_schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
-        err = jsonschema.exceptions.best_match(errors) or errors[0]
-        path = tuple(err.absolute_path)
-        line = lines.get(path)
-        while line is None and path:
-            path = path[:-1]
+        found = []
+        for err in errors:
+            path = tuple(err.absolute_path)
             line = lines.get(path)
-        field = ".".join(str(p) for p in err.absolute_path) or "(top)"
-        raise UserError(f"{where}:{line or 1}: {field}: {err.message}")
+            while line is None and path:
+                path = path[:-1]
+                line = lines.get(path)
+            field = ".".join(str(p) for p in err.absolute_path) or "(top)"
+            found.append((line or 1, f"{where}:{line or 1}: {field}: {err.message}"))
+        found.sort()
+        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+        raise UserError("\n".join(msg for _, msg in found[:3]) + more)
     plan = from_data(Plan, data)
     names = [s.name for s in plan.services]
     dupes = sorted({n for n in names if names.count(n) > 1})

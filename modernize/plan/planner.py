@@ -178,7 +178,7 @@ def _strategy(svc: Service, ctx: Context, know: Knowledge | None) -> tuple[str, 
     if svc.software == "nfs-server":
         return "skip", "an in-kernel server: containers cannot run it"
     entry = ctx.images.get(svc.software)
-    series = svc.version.series if svc.version else None
+    series = image_series(svc)
     official_ok = entry is not None and series is not None and entry.tag_for(series, _codename(ctx)) is not None
     can_distro = ctx.family in BASE_SIZE_MB and (svc.classified and (know is not None or bool(svc.packages)))
     wanted = ctx.strategy
@@ -194,6 +194,15 @@ def _strategy(svc: Service, ctx: Context, know: Knowledge | None) -> tuple[str, 
     if not svc.classified:
         return "lift", "no detector knows this software: the whole host image carries it as it is"
     return "lift", f"no image and no {ctx.family or 'known'} packages to rebuild it from"
+
+
+def image_series(svc: Service) -> str | None:
+    """The series an image tag needs: an app's runtime (python3.11 -> 3.11, node18 -> 18),
+    else the software's own version series."""
+    if svc.kind in ("app", "worker") and svc.runtime and svc.software != "tomcat":
+        m = re.search(r"\d+(?:\.\d+)?", svc.runtime)
+        return m.group(0) if m else None
+    return svc.version.series if svc.version else None
 
 
 def _codename(ctx: Context) -> str | None:
@@ -262,13 +271,16 @@ def _base_image(d: Draft, ctx: Context) -> None:
     svc = d.svc
     if d.strategy == "official":
         entry = ctx.images.get(svc.software)
-        assert entry is not None and svc.version is not None
-        found = entry.tag_for(svc.version.series, _codename(ctx))
+        series = image_series(svc)
+        assert entry is not None and series is not None
+        found = entry.tag_for(series, _codename(ctx))
         assert found is not None
         tag, why = found
         d.entry = entry
         d.image = ctx.images.rewrite(f"{entry.image}:{tag}")
-        d.decide("image", f"{why} (found {svc.software} {svc.version.upstream})", cite(svc.evidence[:1]))
+        own = svc.version.upstream if svc.version else None
+        shown = svc.runtime if series != (svc.version.series if svc.version else None) else own
+        d.decide("image", f"{why} (found {svc.software} {shown})", cite(svc.evidence[:1]))
         return
     osi = ctx.inventory.host.os
     image = distro_image(osi.id, osi.version_id, osi.family)

@@ -27,6 +27,7 @@ def app_user(d: Draft, ctx: Context) -> None:
         d.setup.append(f"useradd --system --no-create-home --shell /usr/sbin/nologin {user}")
         return
     uid, gid, group = ids
+    d.user = f"{uid}:{gid}"  # numeric: it resolves the same on every host and in every volume
     home = d.svc.working_dir or "/nonexistent"
     d.setup.append(
         f"groupadd --system --gid {gid} {group} && useradd --system --uid {uid} --gid {gid} "
@@ -106,7 +107,7 @@ class NodeKnowledge(Knowledge):
         root = next((c.path for c in d.svc.content_paths if c.role == "content"), d.svc.working_dir)
         if root and d.build_from is None:
             ci = "npm ci --omit=dev" if attrs.get("lockfile") == "npm" else "npm install --omit=dev"
-            d.install.append(f"cd {root} && {ci} && npm cache clean --force")
+            d.install.append(f"{ci} --prefix {root} && npm cache clean --force")
             d.decide("libraries", f"`{ci.split(' --')[0]}`: the lock file's versions" if "ci" in ci else "no lock file")
         d.env.append(_env("NODE_ENV", "production"))
         tcp_healthcheck(d)

@@ -44,6 +44,17 @@ class PostgresqlKnowledge(Knowledge):
         d.decide("hardening", "runs as postgres from the start: no capabilities needed")
 
     def official(self, d: Draft, ctx: Context) -> None:
+        dropped = [f.source for f in d.files if not f.secret and f.source.startswith("/etc/postgresql/")]
+        if dropped:
+            d.files = [f for f in d.files if f.source not in dropped]
+            ctx.finding(
+                "warning",
+                "postgresql-config-not-carried",
+                f"{d.name}: the image runs its own postgresql.conf; carry the server's changed settings "
+                f"({', '.join(dropped)}) over as `-c name=value` in the command, or use --strategy distro",
+                d.name,
+                tuple(dropped),
+            )
         d.env.append(_var_env(d, "POSTGRES_PASSWORD"))
         d.decide("env POSTGRES_PASSWORD", "the image creates the superuser on first start; restore the dump after")
         port = first_port(d) or 5432

@@ -1,0 +1,235 @@
+"""Plan and generate, end to end on every fixture server: golden files (refresh with
+`pytest tests/test_generate.py --update-golden`), hadolint, the Compose
+Specification schema, build contexts, .env coverage, secrets that never leak,
+the writer's promise never to overwrite an edit, and bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from modernize.detector import Registry
+from modernize.generate.collect import collect
+from modernize.generate.render import check_compose, render
+from modernize.plan.images import load_images
+from modernize.plan.io import dump_plan, load_plan
+from modernize.plan.planner import Options, plan
+from modernize.scan import scan
+from modernize.snapshot import open_snapshot
+from tests.helpers import FIXTURES, REPO
+
+SCENARIOS = sorted(p.name for p in FIXTURES.iterdir() if (p / "root").is_dir())
+GOLDEN = REPO / "tests" / "golden"
+HADOLINT = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+
+
+def generated(scenario: str, strategy: str | None = None, root: Path | None = None) -> dict[str, bytes]:
+    """plan.yaml and every generated file, in process, as `run` makes them."""
+    source = root or FIXTURES / scenario / "root"
+    snap = open_snapshot(str(source))
+    inv = scan(snap, Registry.from_entry_points(autoload=False)).inventory
+    p = plan(inv, load_images(), Options(strategy=strategy, source=f"fixtures/{scenario}/root"))
+    text = dump_plan(p)
+    assert load_plan(text) == p  # what is written reads back the same
+    got = collect(p, snap)
+    out = render(p, got.files, missing=tuple(got.missing)).files
+    out["plan.yaml"] = text.encode()
+    return out
+
+
+def _write(files: dict[str, bytes], root: Path) -> None:
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+@pytest.fixture(scope="module", params=SCENARIOS)
+def output(request: pytest.FixtureRequest) -> tuple[str, dict[str, bytes]]:
+    return request.param, generated(request.param)
+
+
+def test_golden_files(output: tuple[str, dict[str, bytes]], request: pytest.FixtureRequest) -> None:
+    """Everything generated but the copies of the server's own files matches the golden set."""
+    scenario, files = output
+    kept = {k: v for k, v in files.items() if "/rootfs/" not in k}
+    golden = GOLDEN / scenario / "generated"
+    if request.config.getoption("--update-golden"):
+        shutil.rmtree(golden, ignore_errors=True)
+        _write(kept, golden)
+    assert golden.is_dir(), f"no golden files: run pytest {__file__} --update-golden"
+    want = {str(p.relative_to(golden)): p.read_bytes() for p in golden.rglob("*") if p.is_file()}
+    assert sorted(kept) == sorted(want)
+    for rel in kept:
+        assert kept[rel] == want[rel], f"{scenario}/{rel} differs from its golden file"
+
+
+def test_output_is_deterministic() -> None:
+    assert generated("python-web", "distro") == generated("python-web", "distro")
+
+
+@pytest.mark.parametrize("strategy", [None, "distro"])
+def test_dockerfiles_pass_hadolint_and_copy_only_what_their_context_has(strategy: str | None, tmp_path: Path) -> None:
+    for scenario in SCENARIOS:
+        root = tmp_path / scenario / (strategy or "default")
+        _write(generated(scenario, strategy), root)
+        for dockerfile in sorted(root.glob("services/*/Dockerfile")):
+            lint = subprocess.run([HADOLINT, str(dockerfile)], capture_output=True, text=True)
+            assert lint.returncode == 0, f"{dockerfile.relative_to(tmp_path)}:\n{lint.stdout}{lint.stderr}"
+            context = dockerfile.parent
+            for m in re.finditer(r"^(?:COPY|ADD)\s+(?:--\S+\s+)*(\S+)\s+\S+$", dockerfile.read_text(), re.M):
+                if m.group(1) == "rootfs.tar.gz":
+                    continue  # lift.sh makes it on the server
+                assert (context / m.group(1)).exists(), f"{dockerfile}: COPY source {m.group(1)} is not in the context"
+
+
+@pytest.mark.parametrize("strategy", [None, "distro", "lift"])
+def test_compose_fits_the_spec_and_every_variable_is_in_env_example(strategy: str | None) -> None:
+    for scenario in SCENARIOS:
+        files = generated(scenario, strategy)
+        compose = files["compose.yaml"].decode()
+        assert check_compose(compose) == [], scenario
+        data = yaml.safe_load(compose)
+        assert "version" not in data
+        used = set(re.findall(r"\$\{([A-Z0-9_]+)", compose))
+        declared = set(re.findall(r"^([A-Z0-9_]+)=", files[".env.example"].decode(), re.M))
+        assert used <= declared, f"{scenario}: {sorted(used - declared)} missing from .env.example"
+        for name, svc in data["services"].items():
+            for dep, cond in svc.get("depends_on", {}).items():
+                assert dep in data["services"], f"{scenario}: {name} depends on unknown {dep}"
+                if cond["condition"] == "service_healthy":
+                    assert "healthcheck" in data["services"][dep]
+
+
+def test_the_python_web_stack_is_wired_by_name() -> None:
+    files = generated("python-web", "distro")
+    compose = yaml.safe_load(files["compose.yaml"])
+    app = compose["services"]["intranet"]
+    assert app["environment"]["DATABASE_URL"] == (
+        "postgresql://intranet:${INTRANET_DATABASE_URL_PASSWORD}@postgresql:5432/intranet"
+    )
+    assert app["environment"]["REDIS_URL"] == "redis://:${REDIS_REQUIREPASS}@redis:6379/0"
+    assert app["depends_on"] == {
+        "postgresql": {"condition": "service_healthy"},
+        "redis": {"condition": "service_healthy"},
+    }
+    assert compose["services"]["intranet-worker"]["image"] == app["image"]  # one image, two commands
+    # the media directory both write is one shared volume; nginx publishes the entry points
+    assert "intranet-media:/var/lib/intranet/media" in app["volumes"]
+    assert compose["services"]["nginx"]["ports"] == ["80:80", "443:443"]
+    assert "ports" not in compose["services"]["postgresql"]
+    site = files["services/nginx/rootfs/etc/nginx/sites-available/intranet"].decode()
+    assert "proxy_pass http://intranet:8000;" in site and "127.0.0.1:8000" not in site
+    dockerfile = files["services/intranet/Dockerfile"].decode()
+    assert '"--bind", "0.0.0.0:8000"' in dockerfile and "USER 103:106" in dockerfile
+    assert files["services/intranet/requirements.txt"].decode().splitlines()[:2] == [
+        "amqp==5.4.2",
+        "async-timeout==5.0.1",
+    ]
+    assert "venv" not in " ".join(k for k in files if k.startswith("services/intranet/rootfs/"))
+
+
+SECRET_CANARIES = {
+    "etc/intranet/intranet.env": ("SECRET_KEY=", "SECRET_KEY=CANARY-flask-key-7Qx"),
+    "etc/redis/redis.conf": ("requirepass redisPass-Vt83kQz1", "requirepass CANARY-redis-pass-9Zt"),
+}
+
+
+def test_no_secret_value_reaches_the_output(tmp_path: Path) -> None:
+    """Plant canaries in the server's secret settings; none may appear anywhere under OUT."""
+    root = tmp_path / "root"
+    shutil.copytree(FIXTURES / "python-web" / "root", root, symlinks=True)
+    for rel, (old, new) in SECRET_CANARIES.items():
+        path = root / rel
+        lines = path.read_text().splitlines(keepends=True)
+        lines = [new + "\n" if line.startswith(old) else line for line in lines]
+        path.write_text("".join(lines))
+        assert "CANARY" in path.read_text()
+    for strategy in (None, "distro", "lift"):
+        files = generated("python-web", strategy, root)
+        leaks = [rel for rel, data in files.items() if b"CANARY" in data]
+        assert leaks == [], f"secret values written to {leaks}"
+    files = generated("python-web", "distro", root)
+    example = files["secrets/redis-redis.conf.example"].decode()
+    assert "requirepass CHANGE-ME" in example
+
+
+def _modernize(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "modernize", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_rerun_keeps_edits_and_user_files(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = _modernize("run", "fixtures/python-web/root", "-o", str(out), "-q")
+    assert first.returncode == 0, first.stderr
+    manifest = json.loads((out / ".modernize" / "manifest.json").read_text())["files"]
+    assert "compose.yaml" in manifest and "services/nginx/Dockerfile" in manifest
+    dockerfile = out / "services" / "nginx" / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + "# my edit\n")
+    (out / ".env").write_text("REDIS_REQUIREPASS=mine\n")
+    again = _modernize("run", "fixtures/python-web/root", "-o", str(out), "-q")
+    assert again.returncode == 1 and "wrote services/nginx/Dockerfile.new" in again.stderr
+    assert dockerfile.read_text().endswith("# my edit\n")
+    assert (out / "services" / "nginx" / "Dockerfile.new").exists()
+    assert (out / ".env").read_text() == "REDIS_REQUIREPASS=mine\n"
+    # an edited plan is kept and generated from; the fresh one goes beside it
+    plan_file = out / "plan.yaml"
+    edited = plan_file.read_text().replace("image: redis:7.0", "image: redis:7.2", 1)
+    assert edited != plan_file.read_text()
+    plan_file.write_text(edited)
+    third = _modernize("run", "fixtures/python-web/root", "-o", str(out), "-q")
+    assert third.returncode == 1 and (out / "plan.yaml.new").exists()
+    assert plan_file.read_text() == edited
+    assert "FROM redis:7.2" in (out / "services" / "redis" / "Dockerfile").read_text()
+
+
+def test_plan_then_generate_as_separate_steps(tmp_path: Path) -> None:
+    inv = tmp_path / "inventory.json"
+    assert _modernize("scan", "fixtures/lamp/root", "-o", str(inv), "-q").returncode == 0
+    plan_file = tmp_path / "plan.yaml"
+    made = _modernize("plan", str(inv), "-o", str(plan_file), "--source", "fixtures/lamp/root")
+    assert made.returncode == 0, made.stderr
+    gen = _modernize("generate", str(plan_file), "-o", str(tmp_path / "out"))
+    assert gen.returncode in (0, 1), gen.stderr
+    assert (tmp_path / "out" / "compose.yaml").exists() and not (tmp_path / "out" / "plan.yaml").exists()
+    schema = json.loads(_modernize("schema", "plan").stdout)
+    import jsonschema
+
+    jsonschema.validate(yaml.safe_load(plan_file.read_text()), schema)
+
+
+def test_bad_input_is_a_clear_error(tmp_path: Path) -> None:
+    inv = tmp_path / "inventory.json"
+    assert _modernize("scan", "fixtures/alpine/root", "-o", str(inv), "-q").returncode == 0
+    data = json.loads(inv.read_text())
+    data["schema_version"] = "2.0"
+    future = tmp_path / "future.json"
+    future.write_text(json.dumps(data))
+    res = _modernize("plan", str(future), "-o", str(tmp_path / "p.yaml"))
+    assert res.returncode == 2 and "schema_version" in res.stderr and "Traceback" not in res.stderr
+    res = _modernize("plan", str(inv), "-o", str(tmp_path / "p.yaml"), "--strategy", "magic")
+    assert res.returncode == 2 and "--strategy" in res.stderr
+    res = _modernize("plan", str(inv), "-o", str(tmp_path / "p.yaml"), "--image-map", "nonsense")
+    assert res.returncode == 2 and "--image-map" in res.stderr
+    good = tmp_path / "good.yaml"
+    assert _modernize("plan", str(inv), "-o", str(good), "--source", "fixtures/alpine/root").returncode == 0
+    broken = tmp_path / "broken.yaml"
+    text = good.read_text()
+    broken.write_text(text.replace("strategy: official", "strategy: teleport", 1))
+    line = next(i for i, t in enumerate(broken.read_text().splitlines(), 1) if "teleport" in t)
+    res = _modernize("generate", str(broken), "-o", str(tmp_path / "o"))
+    assert res.returncode == 2 and f"broken.yaml:{line}:" in res.stderr and "strategy" in res.stderr
+    assert not (tmp_path / "o").exists()  # nothing half-written
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(text.replace("  strategy:", "  stratgy:", 1))
+    res = _modernize("generate", str(typo), "-o", str(tmp_path / "o"))
+    assert res.returncode == 2 and "stratgy" in res.stderr
+    res = _modernize("generate", str(good), "-o", str(tmp_path / "o"), "--source", str(tmp_path / "gone"))
+    assert res.returncode == 2 and "gone" in res.stderr
