@@ -50,6 +50,16 @@ def test_installed_wheel_works_from_anywhere(tmp_path: Path) -> None:
     assert scan.returncode == 0, scan.stderr
     assert "web01" in scan.stdout  # the summary template shipped
     assert json.loads(out.read_text())["host"]["hostname"] == "web01"
+    # plan and generate from the installed wheel: images.yaml, the knowledge entry
+    # points, the templates and the compose schema ship in it
+    run = subprocess.run(
+        [str(exe), "run", str(FIXTURES / "python-web" / "root"), "-o", str(cwd / "out"), "-q"],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "postgres:15-bookworm" in (cwd / "out" / "services" / "postgresql" / "Dockerfile").read_text()
     # the compiled fast path of the tar reader ships where a compiler built it (CI
     # has one), and a tarball scan through the installed command (head start,
     # inflating child, fast path) gives the directory's inventory
