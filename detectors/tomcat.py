@@ -50,6 +50,10 @@ class Install:
     binaries: tuple[str, ...]
 
 
+# /usr/lib/jvm/java-17-openjdk-amd64, /usr/lib/jvm/jdk-11.0.2, /opt/jre1.8.0_202 (8)
+_JVM_MAJOR = re.compile(r"(?:java-|jdk-?|jre-?)(?:1\.)?(\d+)")
+
+
 def parse_xml(text: str) -> tuple[ET.Element, dict[int, int]]:
     """An ElementTree plus each element's line (keyed by id()); comments are dropped."""
     lines: dict[int, int] = {}
@@ -271,8 +275,27 @@ class TomcatDetector(Detector):
             sf.attributes["webapps"] = ", ".join(apps)
         if inst.default_file and snap.is_file(inst.default_file):
             self._defaults(snap, inst.default_file, sf)
+        self._jvm(snap, sf)
         sf.endpoints = _dedup(sf.endpoints)
         found.add(sf)
+
+    @staticmethod
+    def _jvm(snap: Snapshot, sf: ServiceFacts) -> None:
+        """The Java major Tomcat runs on (runtime `java17`): JAVA_HOME where the
+        defaults file sets it, else the system's `java` alternative, which Debian's
+        tomcat start script falls back to."""
+        home = next((e for e in sf.env if e.name == "JAVA_HOME" and e.value), None)
+        if home is not None and home.value:
+            m = _JVM_MAJOR.search(home.value)
+            if m:
+                sf.runtime = f"java{m.group(1)}"
+                sf.evidence.extend(home.evidence)
+                return
+        target = snap.readlink("/etc/alternatives/java")
+        m = _JVM_MAJOR.search(target or "")
+        if m:
+            sf.runtime = f"java{m.group(1)}"
+            sf.evidence.append(Evidence("symlink", "/etc/alternatives/java", detail=f"-> {target}"))
 
     @staticmethod
     def _version(snap: Snapshot, inst: Install, sf: ServiceFacts) -> None:

@@ -1,18 +1,117 @@
 """Compare an inventory with a fixture's hand-written expected.yaml (as a subset).
 
-Returns a list of human-readable mismatches; empty means the scan found every
-fact the fixture's author wrote down. Keys this checker does not know are
-ignored, so fixture authors may note more than the tool reports yet.
+`check` returns a list of human-readable mismatches; empty means the scan found
+every fact the fixture's author wrote down. Every key of the file must be one this
+checker checks (SCHEMA below): an unknown key raises UnknownKeys, naming the file,
+the key's path and the keys known there, so no hand-written expectation goes
+unread. A fact the inventory cannot hold yet belongs in a YAML comment saying
+"not checked yet: <why>"; one it could hold but the scan does not find yet goes
+under `known_gaps` (tests/test_fixtures.py checks each still fails).
 """
 
 from __future__ import annotations
 
+import re
+import shlex
 from typing import Any
 
-from modernize.model import Inventory, Service
+from modernize.model import Inventory, Package, Secret, Service
 
 # Names fixture authors used for the same software.
 ALIASES = {"openssh": "sshd", "openssh-server": "sshd", "named": "bind9", "mariadb-server": "mariadb"}
+
+
+# Names fixture authors used for init systems (StartMethod.system spells them so).
+INIT_ALIASES = {"supervisor": "supervisord", "sysvinit": "sysv", "sysvinit-utils": "sysv"}
+
+# -- the keys this checker reads ----------------------------------------------------
+# A schema node is None (a value compared as a whole), ANY_KEY (a mapping whose keys
+# are data, e.g. package names), a dict of the known keys, or a one-item list (a
+# list whose items follow that node).
+ANY_KEY = "<any name>"
+
+_PORT = {"port": None, "proto": None, "address": None, "socket": None}
+_SECRET = {"key": None, "path": None}
+SERVICE: dict[str, Any] = {
+    "software": None,
+    "instance": None,
+    "kind": None,
+    "version": None,
+    "enabled": None,
+    "user": None,
+    "init": None,  # the init system that starts it (StartMethod.system); same check as managed_by
+    "managed_by": None,
+    "units": None,  # names of the units/programs that start it (StartMethod.name)
+    "command": None,  # leading words of Service.command
+    "ports": [_PORT],
+    "config_files": None,
+    "data_dirs": None,
+    "log_paths": None,
+    "secrets": [_SECRET],
+    "zones": None,  # attributes["zones"]
+    "shares": None,  # attributes["shares"]
+    "exports": [{"path": None, "clients": None, "options": None}],  # attributes["exports"]
+    "vhosts": [{"server_name": None, "port": None, "tls": None, "proxy_pass": None}],  # attributes["vhosts"]
+}
+# top-level sections that are lists of facts (the ones `known_gaps` may hold)
+LISTS: dict[str, Any] = {
+    "services": [SERVICE],
+    "dependencies": [{"from": None, "to": None, "via": None, "resolved": None}],
+    "external": [{"from": None, "host": None, "port": None}],
+    "cron": [{"schedule": None, "user": None, "command_contains": None, "file": None}],
+    "mounts": [{"type": None, "source": None, "target": None, "options": None}],
+    "secrets": [_SECRET],  # anywhere in the inventory: services, units, mounts, host
+    "app_packages": [{"service": None, "ecosystem": None, "name": None, "version": None}],
+}
+SCHEMA: dict[str, Any] = {
+    "os": dict.fromkeys(
+        ("hostname", "arch", "id", "name", "version_id", "pretty_name", "codename", "id_like", "family")
+    ),
+    "packages": {
+        "manager": None,
+        "count": None,
+        "include": ANY_KEY,
+        "details": [{"name": None, "epoch": None, "version": None, "release": None, "arch": None}],
+    },
+    "users": {"human": None, "system_include": None},
+    **LISTS,
+    "host": {
+        "kernel_modules": None,
+        "sysctl": ANY_KEY,
+        "firewall": {"type": None, "file": None},
+        "selinux": {"state": None},  # or the word `absent`
+    },
+    "secret_values": None,  # read by test_no_secret_value_in_any_output
+    "known_gaps": dict(LISTS),  # read by test_expected_facts
+}
+
+
+class UnknownKeys(ValueError):
+    """An expected.yaml holds keys no check reads."""
+
+
+def unknown_keys(data: Any, node: Any = None, path: str = "") -> list[str]:
+    """Every key of `data` that `node` (default: SCHEMA) does not know, as a message."""
+    node = SCHEMA if node is None and not path else node
+    out: list[str] = []
+    if isinstance(node, dict) and isinstance(data, dict):
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key not in node:
+                out.append(f"unknown key {where!r} (known at {path or 'top level'}: {', '.join(sorted(node))})")
+            else:
+                out += unknown_keys(value, node[key], where)
+    elif isinstance(node, list) and isinstance(data, list):
+        for i, item in enumerate(data):
+            out += unknown_keys(item, node[0], f"{path}[{i}]")
+    return out
+
+
+def validate(exp: dict[str, Any], source: str = "expected facts") -> None:
+    """Refuse a spec with a key this checker would not read."""
+    bad = unknown_keys(exp)
+    if bad:
+        raise UnknownKeys(f"{source}: " + "; ".join(bad))
 
 
 def canon(name: str) -> str:
@@ -61,6 +160,8 @@ def check_services(inv: Inventory, specs: list[dict[str, Any]]) -> list[str]:
         svc = max(cands, key=lambda s: _score(s, spec))
         used.add(svc.id)
         where = f"service {svc.id}"
+        if "instance" in spec and svc.instance != spec["instance"]:
+            problems.append(f"{where}: instance {svc.instance!r}, expected {spec['instance']!r}")
         if "kind" in spec and svc.kind != spec["kind"]:
             problems.append(f"{where}: kind {svc.kind!r}, expected {spec['kind']!r}")
         if "version" in spec and (svc.version is None or svc.version.upstream != str(spec["version"])):
@@ -93,10 +194,149 @@ def check_services(inv: Inventory, specs: list[dict[str, Any]]) -> list[str]:
             missing_s = sorted((s["key"], s["path"]) for s in spec["secrets"] if (s["key"], s["path"]) not in have_s)
             if missing_s:
                 problems.append(f"{where}: secrets lack {missing_s}")
+        problems += _check_started(svc, spec, where)
+        problems += _check_attributes(svc, spec, where)
     return problems
 
 
-def check(inv: Inventory, exp: dict[str, Any]) -> list[str]:
+def _check_started(svc: Service, spec: dict[str, Any], where: str) -> list[str]:
+    problems: list[str] = []
+    systems = {m.system for m in svc.started_by}
+    for key in ("init", "managed_by"):
+        if key in spec and INIT_ALIASES.get(spec[key], spec[key]) not in systems:
+            problems.append(f"{where}: started by {sorted(systems)}, expected {key} {spec[key]!r}")
+    if "units" in spec:
+        names = {m.name for m in svc.started_by}
+        missing = sorted(set(spec["units"]) - names)
+        if missing:
+            problems.append(f"{where}: started by units {sorted(names)}, lacks {missing}")
+    if "command" in spec:
+        want = shlex.split(str(spec["command"]))
+        if list(svc.command[: len(want)]) != want:
+            problems.append(f"{where}: command {list(svc.command)}, expected it to start with {want}")
+    return problems
+
+
+def _vhost_entries(text: str) -> list[tuple[str, list[tuple[str, str]], bool, list[str]]]:
+    """The apache detector's `vhosts` attribute: `NAME ADDR... [tls] [-> TARGET, ...]`
+    joined by "; ", NAME being `(default)` without a ServerName."""
+    out = []
+    for entry in filter(None, text.split("; ")):
+        head, _, targets = entry.partition(" -> ")
+        words = head.split()
+        tls = words[-1] == "tls"
+        addrs = [w.rpartition(":")[::2] for w in words[1 : -1 if tls else None]]
+        out.append((words[0], addrs, tls, [t for t in targets.split(", ") if t]))
+    return out
+
+
+def _check_attributes(svc: Service, spec: dict[str, Any], where: str) -> list[str]:
+    """Facts a detector keeps in Service.attributes (no typed field for them yet)."""
+    problems: list[str] = []
+    attrs = dict(svc.attributes)
+    for key in ("zones", "shares"):
+        if key in spec:
+            missing = sorted(set(spec[key]) - set(attrs.get(key, "").split()))
+            if missing:
+                problems.append(f"{where}: {key} {attrs.get(key)!r}, lacks {missing}")
+    for exp in spec.get("exports") or []:
+        listing = [e.split() for e in attrs.get("exports", "").split("; ") if e]
+        client = f"{exp.get('clients', '')}({exp.get('options', '')})"
+        ok = any(
+            words[0] == exp["path"]
+            and ("clients" not in exp or any(c.partition("(")[0] == exp["clients"] for c in words[1:]))
+            and ("options" not in exp or client in words[1:])
+            for words in listing
+        )
+        if not ok:
+            problems.append(f"{where}: exports {attrs.get('exports')!r}, lacks {exp}")
+    for vh in spec.get("vhosts") or []:
+        ok = any(
+            ("server_name" not in vh or vh["server_name"] == name or any(vh["server_name"] == h for h, _ in addrs))
+            and ("port" not in vh or any(p == str(vh["port"]) for _, p in addrs))
+            and ("tls" not in vh or tls is bool(vh["tls"]))
+            and ("proxy_pass" not in vh or vh["proxy_pass"] in targets)
+            for name, addrs, tls, targets in _vhost_entries(attrs.get("vhosts", ""))
+        )
+        if not ok:
+            problems.append(f"{where}: vhosts {attrs.get('vhosts')!r}, lacks {vh}")
+    return problems
+
+
+def _split_raw(raw: str) -> tuple[int | None, str, str | None]:
+    """`[EPOCH:]VERSION[-RELEASE]` as a package manager writes it."""
+    epoch, _, rest = raw.rpartition(":") if ":" in raw else (None, "", raw)
+    version, _, release = rest.rpartition("-") if "-" in rest else (rest, "", None)
+    return (int(epoch) if epoch else None), version, release
+
+
+def _check_details(pkgs: list[Package], details: list[dict[str, Any]]) -> list[str]:
+    problems: list[str] = []
+    for d in details:
+        have = [p for p in pkgs if p.name == d["name"]]
+        ok = False
+        for p in have:
+            epoch, version, release = _split_raw(p.version.raw)
+            got = {"epoch": epoch, "version": version, "release": release, "arch": p.arch}
+            if all(str(got[k]) == str(v) for k, v in d.items() if k != "name"):
+                ok = True
+        if not ok:
+            problems.append(f"package {d['name']}: {[(p.version.raw, p.arch) for p in have]}, expected {d}")
+    return problems
+
+
+def _all_secrets(inv: Inventory) -> list[Secret]:
+    out = [x for s in inv.services for x in s.secrets]
+    out += [x for u in inv.units for x in u.secrets]
+    out += [x for m in inv.mounts for x in m.secrets]
+    return out + list(inv.host_secrets)
+
+
+def _norm_library(ecosystem: str, name: str) -> str:
+    # PyPI names compare case-insensitively with runs of -_. as one (PEP 503)
+    return re.sub(r"[-_.]+", "-", name).lower() if ecosystem == "pypi" else name
+
+
+def _check_host(inv: Inventory, host: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    settings = inv.host_settings
+
+    def has(category: str, name: str, value: object = None) -> bool:
+        return any(
+            h.category == category and h.name == name and (value is None or h.value == str(value)) for h in settings
+        )
+
+    for mod in host.get("kernel_modules") or []:
+        if not has("kernel-module", mod):
+            problems.append(f"host: kernel module {mod} missing")
+    for name, value in (host.get("sysctl") or {}).items():
+        if not has("sysctl", name, value):
+            problems.append(f"host: sysctl {name}={value} missing")
+    if "firewall" in host:
+        fw = host["firewall"]
+        ok = any(
+            h.category == "firewall"
+            and h.name == fw.get("type", h.name)
+            and ("file" not in fw or any(e.path == fw["file"] for e in h.evidence))
+            for h in settings
+        )
+        if not ok:
+            problems.append(f"host: firewall {fw} not found")
+    if "selinux" in host:
+        se = host["selinux"]
+        have_se = [(h.name, h.value) for h in settings if h.category == "selinux"]
+        if se == "absent":
+            if have_se:
+                problems.append(f"host: selinux {have_se}, expected absent")
+        elif not isinstance(se, dict):
+            problems.append(f"host: selinux {se!r}: write `absent` or a mapping")
+        elif "state" in se and not has("selinux", "mode", se["state"]):
+            problems.append(f"host: selinux {have_se}, expected state {se['state']!r}")
+    return problems
+
+
+def check(inv: Inventory, exp: dict[str, Any], source: str = "expected facts") -> list[str]:
+    validate(exp, source)
     problems: list[str] = []
     for key, value in (exp.get("os") or {}).items():
         have = {"hostname": inv.host.hostname, "arch": inv.host.arch}.get(key, getattr(inv.host.os, key, None))
@@ -113,6 +353,9 @@ def check(inv: Inventory, exp: dict[str, Any]) -> list[str]:
         have_v = [p.version.raw for p in inv.packages if p.name == name]
         if str(raw) not in have_v:
             problems.append(f"package {name}: {have_v}, expected {raw}")
+    problems += _check_details(
+        [p for p in inv.packages if p.manager == pk.get("manager", p.manager)], pk.get("details") or []
+    )
     users = exp.get("users") or {}
     if "human" in users:
         have_h = sorted(u.name for u in inv.users if u.human)
@@ -159,15 +402,39 @@ def check(inv: Inventory, exp: dict[str, Any]) -> list[str]:
             (j.schedule == job.get("schedule") or job.get("schedule") in j.schedule)
             and j.user == job.get("user", j.user)
             and job.get("command_contains", "") in j.command
+            and j.path == job.get("file", j.path)
             for j in inv.cron_jobs
         )
         if not ok:
             problems.append(f"cron job {job} not found")
     for m in exp.get("mounts") or []:
         ok = any(
-            x.target == m["target"] and x.source == m.get("source", x.source) and x.fstype == m.get("type", x.fstype)
+            x.target == m["target"]
+            and x.source == m.get("source", x.source)
+            and x.fstype == m.get("type", x.fstype)
+            and set(str(m.get("options", "")).split(",")) - {""} <= set(x.options)
             for x in inv.mounts
         )
         if not ok:
             problems.append(f"mount {m} not found")
+    have_secrets = {(x.key, x.path) for x in _all_secrets(inv)}
+    for sec in exp.get("secrets") or []:
+        if (sec["key"], sec["path"]) not in have_secrets:
+            problems.append(f"secret {sec} not found anywhere in the inventory")
+    for lib in exp.get("app_packages") or []:
+        eco = lib.get("ecosystem")
+        want = _norm_library(eco or "", lib["name"])
+        ok = any(
+            s.software == canon(lib.get("service", s.software))
+            and any(
+                (eco is None or x.ecosystem == eco)
+                and _norm_library(x.ecosystem, x.name) == want
+                and ("version" not in lib or x.version == str(lib["version"]))
+                for x in s.libraries
+            )
+            for s in inv.services
+        )
+        if not ok:
+            problems.append(f"app package {lib} not found")
+    problems += _check_host(inv, exp.get("host") or {})
     return problems

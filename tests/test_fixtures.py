@@ -19,7 +19,7 @@ from modernize.detector import Registry
 from modernize.scan import scan
 from modernize.serialize import dumps
 from modernize.snapshot import open_snapshot
-from tests.expected import check
+from tests.expected import check, validate
 from tests.fixture_tree import materialize, scenarios, tarball
 from tests.helpers import FIXTURES, REPO
 
@@ -52,12 +52,14 @@ def _without_source(text: str) -> dict[str, object]:
 
 @pytest.mark.parametrize("name", scenarios())
 def test_expected_facts(name: str, trees: dict[str, Path]) -> None:
-    exp = yaml.safe_load((FIXTURES / name / "expected.yaml").read_text())
+    path = FIXTURES / name / "expected.yaml"
+    exp = yaml.safe_load(path.read_text())
+    validate(exp, str(path.relative_to(REPO)))  # before scanning: no key goes unread
     snap = open_snapshot(str(trees[name]))
     inv = scan(snap, _registry()).inventory
     failed = [f for f in inv.findings if f.code == "detector-failed"]
     assert not failed, failed
-    problems = check(inv, exp)
+    problems = check(inv, exp, str(path.relative_to(REPO)))
     assert not problems, "\n".join(problems)
     # Facts the author wrote down that modernize does not find yet: each must still
     # fail, so a fix shows up here and the fact moves back into the main list.

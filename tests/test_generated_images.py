@@ -279,7 +279,7 @@ def _start_all(stack: Stack) -> None:
         try:
             for port in stack.ports[service]:
                 ct.wait_listening(name, port, timeout=LISTEN_TIMEOUT)
-            stack.timings[f"listen {service}"] = time.monotonic() - began
+            stack.timings[f"up {service}"] = time.monotonic() - began
         except AssertionError as err:
             after = f" (after failed dependencies {failed_deps})" if failed_deps else ""
             stack.problems[service] = f"{err}{after}"
@@ -327,9 +327,15 @@ def test_worker_stays_up(stack: Stack) -> None:
     for service in workers:
         assert service not in stack.problems, stack.problems[service]
         name = stack.containers[service]
-        time.sleep(WORKER_SETTLE)
+        # celery logs this once the broker took the password: redis' requirepass and
+        # REDIS_REQUIREPASS in the URL agree
+        deadline = time.monotonic() + WORKER_SETTLE
+        while "Connected to redis://" not in ct.logs(name) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(max(0.0, deadline - time.monotonic()))
         assert ct.is_running(name), f"{service} stopped\n{_tail(name)}"
         assert "Traceback" not in ct.logs(name), _tail(name)
+        assert "Connected to redis://" in ct.logs(name), f"{service} never reached the broker\n{_tail(name)}"
 
 
 def test_redis_keeps_its_data_over_a_restart(stack: Stack) -> None:

@@ -23,6 +23,8 @@ from modernize.secrets import MASK, is_secret_name
 
 BUILD_SECRET = "ca_bundle"
 CA_VARIABLE = "MODERNIZE_CA_BUNDLE"
+# what pip, npm, bundler, curl and OpenSSL read for a CA bundle, set only in the installing step
+CA_VARIABLES = ("PIP_CERT", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "CURL_CA_BUNDLE")
 PLACEHOLDER = "CHANGE-ME"
 
 
@@ -126,6 +128,7 @@ def _service(env: Any, plan: Plan, svc: ServicePlan, server_files: dict[str, Ser
         chowns=chowns,
         setup=_setup_lines(svc, chowns),
         build_secret=BUILD_SECRET,
+        ca_exports=" ".join(f"{v}=/run/secrets/{BUILD_SECRET}" for v in CA_VARIABLES),
         merge_setup=bool(svc.packages) and not copied and not svc.libraries and not svc.install,
         shell_pipes=any("|" in line for line in (*svc.setup, *svc.install)),
     )

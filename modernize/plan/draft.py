@@ -4,6 +4,7 @@ fill it in, then `freeze` turns it into the immutable ServicePlan."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from modernize.model import Evidence, Inventory, Service
 from modernize.plan.images import ImageEntry, ImageMap
@@ -48,6 +49,7 @@ class Context:
     names: dict[str, str]  # service id -> compose name
     strategy: str | None  # --strategy: official, distro, lift, or None for the default
     findings: list[PlanFinding] = field(default_factory=list)
+    knowledge: dict[str, Any] = field(default_factory=dict)  # software -> Knowledge
 
     @property
     def family(self) -> str | None:

@@ -48,17 +48,29 @@ class ImageEntry:
     healthcheck: tuple[str, ...] = ()
     variants: dict[str, str] = field(default_factory=dict)
 
-    def tag_for(self, series: str, codename: str | None) -> tuple[str, str] | None:
-        """(tag, why) for SERIES: the listed tag, else the tag rule, else None."""
+    def tag_for(self, series: str, codename: str | None, **extra: str) -> tuple[str, str] | None:
+        """(tag, why) for SERIES: the tag rule where EXTRA facts fill it in (tomcat's
+        {java}), else the listed tag, else the rule with series and codename alone."""
+        values = {"series": series, "codename": codename or "", **extra}
+        if extra and self.tag_rule:
+            try:
+                tag = self.tag_rule.format(**values)
+                return tag, f"images.yaml's tag rule {self.tag_rule!r} with {_facts(values)}"
+            except (KeyError, IndexError):
+                pass
         if series in self.tags:
             return self.tags[series], f"images.yaml maps {self.software} {series} to this tag"
         if self.tag_rule and codename:
             try:
-                tag = self.tag_rule.format(series=series, codename=codename)
+                tag = self.tag_rule.format(**values)
             except (KeyError, IndexError):
                 return None
             return tag, f"images.yaml's tag rule {self.tag_rule!r} for {self.software} {series}"
         return None
+
+
+def _facts(values: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items() if v)
 
 
 @dataclass(frozen=True)

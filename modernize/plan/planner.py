@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from modernize.model import CronJob, Inventory, Secret, Service
 from modernize.plan.draft import Context, Draft, cite
-from modernize.plan.images import ImageMap
+from modernize.plan.images import ImageEntry, ImageMap
 from modernize.plan.model import (
     API_VERSION,
     KIND,
@@ -90,7 +90,7 @@ def plan(
     opts = options or Options()
     know = load_knowledge() if knowledge is None else knowledge
     names = compose_names(inventory.services, previous)
-    ctx = Context(inventory, images, names, opts.strategy)
+    ctx = Context(inventory, images, names, opts.strategy, knowledge=know)
     chosen = [s for s in inventory.services if _selected(s, names[s.id], opts)]
     hosted = hosted_apps(chosen)
     drafts: list[Draft] = []
@@ -172,24 +172,37 @@ def hosted_apps(services: list[Service]) -> dict[str, str]:
 
 
 # -- one service --------------------------------------------------------------------------
+def official_tag(svc: Service, ctx: Context, know: Knowledge | None) -> tuple[ImageEntry, str, str] | None:
+    """(images.yaml entry, tag, why) of the official image for SVC, or None."""
+    key = (know or Knowledge()).image_key(svc, ctx)
+    if key is None:
+        return None
+    software, series, extra = key
+    entry = ctx.images.get(software)
+    if entry is None or series is None:
+        return None
+    found = entry.tag_for(series, _codename(ctx), **extra)
+    if found is None:
+        return None
+    return entry, found[0], found[1]
+
+
 def _strategy(svc: Service, ctx: Context, know: Knowledge | None) -> tuple[str, str]:
     if svc.plumbing:
         return "skip", "host plumbing: it has no place in a container"
     if svc.software == "nfs-server":
         return "skip", "an in-kernel server: containers cannot run it"
-    entry = ctx.images.get(svc.software)
-    series = image_series(svc)
-    official_ok = entry is not None and series is not None and entry.tag_for(series, _codename(ctx)) is not None
+    official = official_tag(svc, ctx, know)
     can_distro = ctx.family in BASE_SIZE_MB and (svc.classified and (know is not None or bool(svc.packages)))
     wanted = ctx.strategy
     if wanted == "lift":
         return "lift", "--strategy lift: the whole host as one image"
     if wanted == "distro" and can_distro:
         return "distro", "--strategy distro: the server's own distribution and packages"
-    if wanted in (None, "official") and official_ok:
-        return "official", f"images.yaml knows {svc.software} {series}"
+    if wanted in (None, "official") and official is not None:
+        return "official", f"images.yaml has an official image for it ({official[0].image}:{official[1]})"
     if can_distro:
-        why = f"no official image known for {svc.software} {series or '(no version)'}"
+        why = (know or Knowledge()).no_official_reason(svc, ctx)
         return "distro", f"{why}: the server's own distribution and packages"
     if not svc.classified:
         return "lift", "no detector knows this software: the whole host image carries it as it is"
@@ -207,6 +220,10 @@ def image_series(svc: Service) -> str | None:
 
 def _codename(ctx: Context) -> str | None:
     return ctx.inventory.host.os.codename
+
+
+def know_of(ctx: Context, svc: Service) -> Knowledge | None:
+    return ctx.knowledge.get(svc.software)
 
 
 def _draft(svc: Service, ctx: Context, hosted: dict[str, str], know_all: dict[str, Knowledge]) -> Draft:
@@ -270,17 +287,13 @@ def _proxied(svc: Service, ctx: Context) -> bool:
 def _base_image(d: Draft, ctx: Context) -> None:
     svc = d.svc
     if d.strategy == "official":
-        entry = ctx.images.get(svc.software)
-        series = image_series(svc)
-        assert entry is not None and series is not None
-        found = entry.tag_for(series, _codename(ctx))
+        found = official_tag(svc, ctx, know_of(ctx, svc))
         assert found is not None
-        tag, why = found
+        entry, tag, why = found
         d.entry = entry
         d.image = ctx.images.rewrite(f"{entry.image}:{tag}")
-        own = svc.version.upstream if svc.version else None
-        shown = svc.runtime if series != (svc.version.series if svc.version else None) else own
-        d.decide("image", f"{why} (found {svc.software} {shown})", cite(svc.evidence[:1]))
+        seen = " ".join(x for x in (svc.software, svc.version.upstream if svc.version else None, svc.runtime) if x)
+        d.decide("image", f"{why} (found {seen})", cite(svc.evidence[:1]))
         return
     osi = ctx.inventory.host.os
     image = distro_image(osi.id, osi.version_id, osi.family)

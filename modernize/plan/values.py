@@ -19,4 +19,7 @@ def pin_version(raw: str, family: str | None) -> tuple[str, str]:
 
 
 def env_variable(service: str, key: str) -> str:
-    return re.sub(r"[^A-Z0-9]+", "_", f"{service}_{key}".upper()).strip("_")
+    """SERVICE_KEY in upper case (MARIADB_ROOT_PASSWORD for mariadb's MARIADB_ROOT_PASSWORD)."""
+    svc = re.sub(r"[^A-Z0-9]+", "_", service.upper()).strip("_")
+    name = re.sub(r"[^A-Z0-9]+", "_", key.upper()).strip("_")
+    return name if name.startswith(svc + "_") else f"{svc}_{name}"

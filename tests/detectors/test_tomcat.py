@@ -122,3 +122,20 @@ def test_properties_parser() -> None:
 def test_no_tomcat_no_service() -> None:
     inv = inventory([TomcatDetector], {"/srv/app/webapps/x.war": b"PK"})
     assert not inv.services
+
+
+def test_the_jvm_tomcat_runs_on() -> None:
+    """The Java major is a typed fact (runtime java17): from the `java` alternative
+    Debian's start script falls back to, or JAVA_HOME where the defaults file sets it."""
+    from modernize.snapshot.memory import Link
+
+    base = tree("java-tomcat", "/etc/tomcat10", "/var/lib/tomcat10")
+    alt = {**base, "/etc/alternatives/java": Link("/usr/lib/jvm/java-17-openjdk-amd64/bin/java")}
+    assert service(inventory([TomcatDetector], alt), "tomcat").runtime == "java17"
+    home = {
+        **alt,
+        "/etc/default/tomcat10": "JAVA_HOME=/usr/lib/jvm/java-11-openjdk-amd64\n",
+    }
+    assert service(inventory([TomcatDetector], home), "tomcat").runtime == "java11"
+    # neither: the major is not known, and not guessed
+    assert service(inventory([TomcatDetector], base), "tomcat").runtime == "java"

@@ -14,6 +14,7 @@ from importlib.metadata import entry_points
 from typing import ClassVar
 
 from modernize.errors import RegistryError
+from modernize.model import Service
 from modernize.plan.draft import Context, Draft
 from modernize.plan.model import Healthcheck
 
@@ -30,6 +31,19 @@ class Knowledge:
     software: ClassVar[tuple[str, ...]] = ()
     #: on an image of the server's own distribution, the process starts as root and drops privileges
     starts_as_root: ClassVar[bool] = False
+
+    def image_key(self, svc: Service, ctx: Context) -> tuple[str, str | None, dict[str, str]] | None:
+        """Which images.yaml entry and series run SVC (and extra facts its tag rule
+        uses), or None when no official image fits it."""
+        from modernize.plan.planner import image_series
+
+        return svc.software, image_series(svc), {}
+
+    def no_official_reason(self, svc: Service, ctx: Context) -> str:
+        key = self.image_key(svc, ctx)
+        if key is None:
+            return f"no official image fits {svc.software} as this server runs it"
+        return f"no official image known for {key[0]} {key[1] or '(no version)'}"
 
     def distro(self, d: Draft, ctx: Context) -> None:
         keep_command(d)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import posixpath as P
 
+from modernize.model import Service
 from modernize.plan.draft import Context, Draft
 from modernize.plan.model import EnvPlan, FileCopy, Hardening, PackagePin
 from modernize.plan.software import Knowledge, keep_command, python_tcp_healthcheck, tcp_healthcheck
@@ -29,9 +30,11 @@ def app_user(d: Draft, ctx: Context) -> None:
     uid, gid, group = ids
     d.user = f"{uid}:{gid}"  # numeric: it resolves the same on every host and in every volume
     home = d.svc.working_dir or "/nonexistent"
+    # an image may already have these ids (node's image has uid 1000): reuse, do not fail
     d.setup.append(
-        f"groupadd --system --gid {gid} {group} && useradd --system --uid {uid} --gid {gid} "
-        f"--home-dir {home} --no-create-home --shell /usr/sbin/nologin {user}"
+        f"(getent group {gid} >/dev/null || groupadd --system --gid {gid} {group}) && "
+        f"(getent passwd {uid} >/dev/null || useradd --system --uid {uid} --gid {gid} "
+        f"--home-dir {home} --no-create-home --shell /usr/sbin/nologin {user})"
     )
     d.decide("user", f"the server's user {user} ({uid}:{gid}), so files in volumes keep their owner")
 
@@ -159,6 +162,11 @@ class JavaKnowledge(Knowledge):
 class TomcatKnowledge(Knowledge):
     name = "tomcat"
     software = ("tomcat",)
+
+    def image_key(self, svc: Service, ctx: Context) -> tuple[str, str | None, dict[str, str]] | None:
+        java = (svc.runtime or "").removeprefix("java")
+        series = svc.version.series if svc.version else None
+        return "tomcat", series, ({"java": java} if java.isdigit() else {})
 
     def _webapps(self, d: Draft, base: str) -> None:
 

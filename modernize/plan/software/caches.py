@@ -41,7 +41,10 @@ class RedisKnowledge(Knowledge):
     def official(self, d: Draft, ctx: Context) -> None:
         conf = next((f for f in d.files if f.source.endswith(".conf")), None)
         d.command = ("redis-server", conf.target if conf else "--save", *(() if conf else ("60", "1")))
+        data = d.volumes[0].target if d.volumes else "/data"
         d.command = (*d.command, "--bind", "0.0.0.0", "--protected-mode", "no", "--logfile", "", "--daemonize", "no")
+        d.command = (*d.command, "--dir", data)
+        d.workdir = data
         d.decide("command", "the image reads no config unless named: the server's, with network overrides")
         port = first_port(d) or 6379
         d.healthcheck = Healthcheck(("CMD", "redis-cli", "-p", str(port), "ping"))

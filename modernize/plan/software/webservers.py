@@ -3,9 +3,28 @@ www-data; logs go to stdout/stderr."""
 
 from __future__ import annotations
 
+import posixpath as P
+import re
+
+from modernize.model import Service
 from modernize.plan.draft import Context, Draft
-from modernize.plan.model import Hardening
+from modernize.plan.model import FileCopy, Hardening, PackagePin
 from modernize.plan.software import Knowledge, tcp_healthcheck
+from modernize.plan.values import pin_version
+
+# PHP extensions the official php image builds with docker-php-ext-install without
+# extra system libraries, by the Debian package that provides them
+_PHP_EXT = {
+    "mysql": ("mysqli", "pdo_mysql"),
+    "pgsql": ("pgsql", "pdo_pgsql"),
+    "bcmath": ("bcmath",),
+    "opcache": ("opcache",),
+    "soap": ("soap",),
+    "intl": ("intl",),
+    "calendar": ("calendar",),
+    "exif": ("exif",),
+    "sockets": ("sockets",),
+}
 
 # what a root master that drops to a worker user needs (checked by starting it)
 ROOT_MASTER_CAPS = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "NET_BIND_SERVICE", "SETGID", "SETUID")
@@ -45,9 +64,29 @@ class NginxKnowledge(Knowledge):
 
     def official(self, d: Draft, ctx: Context) -> None:
         d.command = ("nginx", "-g", "daemon off;")
-        _logs(d)
+        # the image's nginx.conf includes conf.d/*.conf, not sites-enabled/
+        sites = {link.target for link in d.links if "/sites-enabled/" in link.path}
+        for i, f in enumerate(d.files):
+            if f.source in sites:
+                name = P.basename(f.source).removesuffix(".conf")
+                d.files[i] = FileCopy(
+                    f.source, f"/etc/nginx/conf.d/{name}.conf", f.owner, f.group, f.mode, rewrites=f.rewrites
+                )
+                d.decide(f"file {f.source}", "an enabled site goes to conf.d/, which the image's nginx.conf includes")
+        if sites:
+            d.links = []
+            d.setup.append("rm -f /etc/nginx/conf.d/default.conf")
+        d.logs_to_stdout = [
+            x.path
+            for x in d.svc.log_paths
+            if x.path.endswith(".log") and not x.path.endswith(("/access.log", "/error.log"))
+        ]
         tcp_healthcheck(d)
         _hardening(d)
+
+
+def _php(svc: Service) -> str | None:
+    return dict(svc.attributes).get("mod_php")
 
 
 class ApacheKnowledge(Knowledge):
@@ -55,20 +94,44 @@ class ApacheKnowledge(Knowledge):
     software = ("apache2", "httpd")
     starts_as_root = True
 
-    def distro(self, d: Draft, ctx: Context) -> None:
+    def image_key(self, svc: Service, ctx: Context) -> tuple[str, str | None, dict[str, str]] | None:
+        php = _php(svc)
+        if php:
+            return "php", php, {}  # php:X.Y-apache: Debian's /etc/apache2 layout with mod_php built in
         if ctx.family in ("debian", "ubuntu"):
-            d.command = ("apache2ctl", "-D", "FOREGROUND")
-            d.setup.append('. /etc/apache2/envvars && install -d "$APACHE_RUN_DIR" "$APACHE_LOCK_DIR"')
-            mods = [m.strip() for m in dict(d.svc.attributes).get("modules", "").split(",") if m.strip()]
-            mods = [m for m in mods if m != "php"]
-            if mods:
-                d.setup.append("a2enmod -q " + " ".join(sorted(mods)))
-            sites = sorted(
-                {link.target.rsplit("/", 1)[-1].removesuffix(".conf") for link in d.links if "/sites-" in link.path}
-            )
-            if sites:
-                d.setup.append("a2dissite -q 000-default && a2ensite -q " + " ".join(sites))
-            d.decide("setup", "the modules and sites the server enabled, enabled the Debian way")
+            return None  # the httpd image has the upstream layout, not /etc/apache2 with a2enmod
+        return super().image_key(svc, ctx)
+
+    def no_official_reason(self, svc: Service, ctx: Context) -> str:
+        if ctx.family in ("debian", "ubuntu") and not _php(svc):
+            return "the httpd image's layout is not Debian's /etc/apache2 (a2enmod, sites-enabled)"
+        return super().no_official_reason(svc, ctx)
+
+    def _debian(self, d: Draft, ctx: Context, image_php: bool) -> None:
+        d.command = ("apache2ctl", "-D", "FOREGROUND")
+        d.setup.append('. /etc/apache2/envvars && install -d "$APACHE_RUN_DIR" "$APACHE_LOCK_DIR"')
+        mods = [m.strip() for m in dict(d.svc.attributes).get("modules", "").split(",") if m.strip()]
+        mods = [m for m in mods if m != "php" and not m.startswith("mpm_")]
+        if mods:
+            d.setup.append("a2enmod -q " + " ".join(sorted(mods)))
+        sites = sorted(
+            {link.target.rsplit("/", 1)[-1].removesuffix(".conf") for link in d.links if "/sites-" in link.path}
+        )
+        d.links = [link for link in d.links if "/sites-" not in link.path]
+        if sites:
+            d.setup.append("a2dissite -q 000-default && a2ensite -q " + " ".join(sites))
+        d.decide("setup", "the modules and sites the server enabled, enabled the Debian way")
+        del image_php
+
+    def distro(self, d: Draft, ctx: Context) -> None:
+        php = _php(d.svc)
+        if php and ctx.family in ("debian", "ubuntu"):
+            for p in ctx.inventory.packages:
+                if p.name == f"libapache2-mod-php{php}" or re.fullmatch(rf"php{re.escape(php)}-[a-z0-9-]+", p.name):
+                    d.packages.append(PackagePin(p.name, p.version.raw, pin_version(p.version.raw, ctx.family)[0]))
+            d.decide("packages", f"mod_php {php} and the PHP extensions the server had installed")
+        if ctx.family in ("debian", "ubuntu"):
+            self._debian(d, ctx, False)
         else:
             d.command = ("httpd", "-DFOREGROUND")
         d.decide("command", "Apache in the foreground (apachectl start would leave the container)")
@@ -77,6 +140,21 @@ class ApacheKnowledge(Knowledge):
         _hardening(d)
 
     def official(self, d: Draft, ctx: Context) -> None:
-        d.command = ("httpd-foreground",)
+        php = _php(d.svc)
+        if php:
+            self._debian(d, ctx, True)
+            exts: list[str] = []
+            for p in ctx.inventory.packages:
+                m = re.fullmatch(rf"php{re.escape(php)}-([a-z0-9]+)", p.name)
+                if m and m.group(1) in _PHP_EXT:
+                    exts.extend(_PHP_EXT[m.group(1)])
+            if exts:
+                d.install.append("docker-php-ext-install " + " ".join(sorted(set(exts))))
+                d.decide("install", "the PHP extensions the server's php packages provided", ())
+            d.command = ("apache2-foreground",)
+        else:
+            d.command = ("httpd-foreground",)
+        d.decide("command", "the image's own foreground start")
+        _logs(d)
         tcp_healthcheck(d)
         _hardening(d)
