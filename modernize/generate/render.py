@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from modernize.generate.collect import ServerFile
+from modernize.generate.collect import ServerFile, excluded
 from modernize.plan.model import FileCopy, Plan, ServicePlan
 from modernize.secrets import MASK, is_secret_name
 
@@ -105,7 +105,7 @@ def _service(env: Any, plan: Plan, svc: ServicePlan, server_files: dict[str, Ser
     for f in svc.files:
         if f.secret:
             continue
-        below = sorted(p for p in server_files if p == f.source or p.startswith(f.source.rstrip("/") + "/"))
+        below = sorted(p for p in server_files if _inside(p, f))
         if not below:
             continue
         for path in below:
@@ -113,6 +113,8 @@ def _service(env: Any, plan: Plan, svc: ServicePlan, server_files: dict[str, Ser
             target = f.target + path[len(f.source) :] if path != f.source else f.target
             if path == f.source or any(r.line is None for r in f.rewrites):
                 data = _rewrite(data, f)
+            if path == f.source and f.redact_members:
+                data = repack(data, f)
             out.files[f"{base}/rootfs{target}"] = data
             copied.append(target)
         owner = ":".join(x for x in (f.owner, f.group) if x)
@@ -136,6 +138,15 @@ def _service(env: Any, plan: Plan, svc: ServicePlan, server_files: dict[str, Ser
     out.text(f"{base}/.dockerignore", _dockerignore(svc))
 
 
+def _inside(path: str, f: FileCopy) -> bool:
+    """PATH is F's file, or below F's directory and not excluded from it (another
+    copy of the same directory may have read files this one leaves out)."""
+    if path == f.source:
+        return True
+    top = f.source.rstrip("/") + "/"
+    return path.startswith(top) and not excluded(path[len(top) :], f.exclude)
+
+
 def executable_paths(rendered: Rendered, server_files: dict[str, ServerFile], plan: Plan) -> dict[str, int]:
     """Output path -> mode for copied files that carry an exec bit (the writer sets it)."""
     out: dict[str, int] = {}
@@ -144,7 +155,7 @@ def executable_paths(rendered: Rendered, server_files: dict[str, ServerFile], pl
             if f.secret:
                 continue
             for path, sf in server_files.items():
-                if (path == f.source or path.startswith(f.source.rstrip("/") + "/")) and sf.mode & 0o111:
+                if _inside(path, f) and sf.mode & 0o111:
                     target = f.target + path[len(f.source) :]
                     out[f"services/{svc.name}/rootfs{target}"] = 0o755
     return {k: v for k, v in out.items() if k in rendered.files}
@@ -174,9 +185,33 @@ def _setup_lines(svc: ServicePlan, chowns: list[tuple[str, str]]) -> list[str]:
         lines.append(f"chown -R {owner} {shlex.quote(path)}")
     for vol in svc.volumes if svc.strategy == "distro" else ():
         if vol.target.startswith("/"):
-            user, _, group = (svc.user or "root").partition(":")
-            lines.append(f"install -d -o {user}" + (f" -g {group}" if group else "") + f" {shlex.quote(vol.target)}")
+            # mkdir + chown, not install -d: a directory the package made keeps its mode
+            # (PostgreSQL refuses a data directory that is not 0700 or 0750)
+            owner = svc.user or "root"
+            q = shlex.quote(vol.target)
+            lines.append(f"mkdir -p {q} && chown {owner} {q}")
     return lines
+
+
+def repack(data: bytes, f: FileCopy) -> bytes:
+    """The archive with its secret-holding members redacted; every member keeps its
+    order, dates and compression (Spring Boot needs its nested jars stored)."""
+    import io
+    import zipfile
+
+    wanted = {m.member: m.lines for m in f.redact_members}
+    out = io.BytesIO()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w") as zout:
+            for info in zin.infolist():
+                body = zin.read(info)
+                if info.filename in wanted:
+                    text = body.decode("utf-8", errors="replace")
+                    body = redact_text(text, wanted[info.filename]).encode("utf-8")
+                zout.writestr(info, body)
+    except zipfile.BadZipFile:
+        return b""  # never copy an archive we could not clean
+    return out.getvalue()
 
 
 def _dockerignore(svc: ServicePlan) -> str:
@@ -209,6 +244,9 @@ _ASSIGN = re.compile(
 )
 _PHP_DEFINE = re.compile(r"""(?P<pre>define\(\s*['"](?P<key>\w+)['"]\s*,\s*)(?P<q>['"])(?P<val>.*?)(?P=q)""")
 _URL_PW = re.compile(r"(?P<k>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<v>[^@\s]+)(?=@)", re.IGNORECASE)
+_JSON_PAIR = re.compile(r'"(?P<key>[^"]+)"\s*:\s*"(?P<val>(?:[^"\\]|\\.)*)"')
+_XML_TEXT = re.compile(r"<(?P<key>[A-Za-z_][\w.-]*)>(?P<val>[^<]+)</(?P=key)>")
+_XML_ATTR = re.compile(r"""(?P<key>[A-Za-z_][\w.-]*)\s*=\s*(?P<q>["'])(?P<val>.*?)(?P=q)""")
 
 
 def redact_text(text: str, lines: tuple[int, ...]) -> str:
@@ -225,10 +263,25 @@ def _redact_line(line: str, force: bool) -> str:
     stripped = line.lstrip()
     if not stripped or (stripped.startswith(("#", ";", "//")) and not force):
         return line
+    m = _JSON_PAIR.search(line)
+    if m and (force or is_secret_name(m.group("key"))):
+        return line[: m.start("val")] + PLACEHOLDER + line[m.end("val") :]
     m = _PHP_DEFINE.search(line)
     if m and (force or is_secret_name(m.group("key"))):
         return line[: m.start("val")] + PLACEHOLDER + line[m.end("val") :]
     line = _URL_PW.sub(lambda mm: mm.group("k") + PLACEHOLDER, line)
+    if "<" in line or '="' in line:
+        attrs = list(_XML_ATTR.finditer(line))
+        secret_attrs = [a for a in attrs if is_secret_name(a.group("key")) and a.group("val")]
+        if secret_attrs:
+            for a in reversed(secret_attrs):
+                line = line[: a.start("val")] + PLACEHOLDER + line[a.end("val") :]
+            return line
+        element = _XML_TEXT.search(line)
+        if element and is_secret_name(element.group("key")):
+            return line[: element.start("val")] + PLACEHOLDER + line[element.end("val") :]
+        if attrs:
+            return line  # the element's secret attribute is on another of its lines
     m = _ASSIGN.match(line)
     if m and (force or is_secret_name(m.group("key"))) and m.group("val"):
         val = m.group("val")

@@ -25,6 +25,27 @@ from modernize.plan.model import (
 )
 
 
+def _merge_copies(files: list[FileCopy]) -> list[FileCopy]:
+    """One copy per (source, target): two reasons to copy a directory (an app in the
+    web server, content it serves) make one COPY, leaving out what either leaves out."""
+    from dataclasses import replace
+
+    out: dict[tuple[str, str, bool], FileCopy] = {}
+    for f in files:
+        key = (f.source, f.target, f.secret)
+        if key in out:
+            old = out[key]
+            out[key] = replace(
+                old,
+                exclude=tuple(sorted(set(old.exclude) | set(f.exclude))),
+                rewrites=old.rewrites + tuple(r for r in f.rewrites if r not in old.rewrites),
+                redact=tuple(sorted(set(old.redact) | set(f.redact))),
+            )
+        else:
+            out[key] = f
+    return list(out.values())
+
+
 def cite(evidence: tuple[Evidence, ...] | list[Evidence]) -> tuple[str, ...]:
     """Inventory evidence as short references: `path:line`, `path`, or `default: ...`."""
     out: list[str] = []
@@ -124,7 +145,7 @@ class Draft:
             packages=tuple(self.packages),
             libraries=tuple(self.libraries),
             runtime=self.runtime,
-            files=tuple(sorted(self.files, key=lambda f: (f.target, f.source))),
+            files=tuple(sorted(_merge_copies(self.files), key=lambda f: (f.target, f.source))),
             links=tuple(sorted(set(self.links), key=lambda x: x.path)),
             setup=tuple(self.setup),
             install=tuple(self.install),

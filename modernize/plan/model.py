@@ -46,8 +46,18 @@ class FileCopy:
     secret: bool = False  # never copied: mounted from secrets/<secret_name>, redacted .example beside it
     secret_name: str | None = None
     redact: tuple[int, ...] = ()  # lines of a secret file whose values its .example leaves out
+    redact_members: tuple[MemberRedaction, ...] = ()  # an archive's members that hold secrets
     exclude: tuple[str, ...] = ()  # for directories: names and globs left out of the build context
     rewrites: tuple[Rewrite, ...] = ()
+
+
+@dataclass(frozen=True)
+class MemberRedaction:
+    """A file inside a copied archive (WAR, JAR, zip) that holds a secret: the image
+    gets the archive repacked with these lines' values left out."""
+
+    member: str
+    lines: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

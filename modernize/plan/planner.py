@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from modernize.generate.collect import excluded
 from modernize.model import CronJob, Inventory, Secret, Service
 from modernize.plan.draft import Context, Draft, cite
 from modernize.plan.images import ImageEntry, ImageMap
@@ -25,6 +26,7 @@ from modernize.plan.model import (
     Job,
     LiftPlan,
     Link,
+    MemberRedaction,
     PackagePin,
     Plan,
     PortPlan,
@@ -256,9 +258,62 @@ def _draft(svc: Service, ctx: Context, hosted: dict[str, str], know_all: dict[st
         knowledge.distro(d, ctx)
     if d.user is None and not knowledge.starts_as_root:
         ctx.finding("warning", "runs-as-root", f"{name} runs as root in its container", name, cite(svc.evidence)[:1])
+    _archives(d, ctx)
+    _exclude_secrets(d, ctx)
     _probes(d)
     _size(d, ctx)
     return d
+
+
+def _exclude_secrets(d: Draft, ctx: Context) -> None:
+    """No copied directory carries a file the inventory knows holds a secret, whichever
+    service the secret belongs to (two services may share one app directory)."""
+    paths = {x.path for s in ctx.inventory.services for x in s.secrets} | {x.path for x in ctx.inventory.host_secrets}
+    for i, f in enumerate(d.files):
+        if f.secret:
+            continue
+        inside = sorted(P.relpath(p, f.source) for p in paths if p.startswith(f.source.rstrip("/") + "/"))
+        inside = [p for p in inside if "!/" not in p]
+        if inside and not set(inside) <= set(f.exclude):
+            d.files[i] = replace(f, exclude=tuple(sorted(set(f.exclude) | set(inside))))
+            d.decide(f"files {f.source}", "files holding secrets are left out: " + ", ".join(inside))
+
+
+def _archives(d: Draft, ctx: Context) -> None:
+    """An archive the image carries that holds a secret is repacked without it; where
+    the software reads an override from the environment (Spring Boot), the plan sets it."""
+    by_archive: dict[str, list[Secret]] = {}
+    for svc in ctx.inventory.services:
+        for sec in svc.secrets:
+            archive, sep, _member = sec.path.partition("!/")
+            if sep:
+                by_archive.setdefault(archive, []).append(sec)
+    for i, f in enumerate(d.files):
+        secrets = by_archive.get(f.source)
+        if f.secret or not secrets:
+            continue
+        members: dict[str, set[int]] = {}
+        for sec in secrets:
+            members.setdefault(sec.path.partition("!/")[2], set()).update([sec.line] if sec.line else [])
+        f = replace(f, redact_members=tuple(MemberRedaction(m, tuple(sorted(ls))) for m, ls in sorted(members.items())))
+        d.files[i] = f
+        where = tuple(f"{sec.path}:{sec.line}" if sec.line else sec.path for sec in secrets)
+        d.decide(f"file {f.source}", "holds secrets: the image gets it repacked with their values left out", where)
+        for sec in secrets:
+            if "." in sec.key and sec.path.endswith(".properties"):
+                name = re.sub(r"[^A-Z0-9]+", "_", sec.key.upper())
+                var = env_variable(d.name, name)
+                if not any(e.name == name for e in d.env):
+                    d.env.append(EnvPlan(name, "${" + var + "}", True, (var,)))
+                    d.decide(f"env {name}", f"Spring Boot reads it over {sec.key} in the archive", where)
+        ctx.finding(
+            "warning",
+            "secret-in-archive",
+            f"{f.source} holds secrets ({', '.join(sorted(m for m in members))}): the image carries a copy "
+            "with them left out; supply them at run time",
+            d.name,
+            where,
+        )
 
 
 def _replacement(svc: Service, hosted: dict[str, str], ctx: Context) -> str:
@@ -553,14 +608,24 @@ def _rewrite_dependency(d: Draft, dep: object, ctx: Context) -> None:
             # a copied file (or a mounted secret file, whose .example carries it)
             linked = {link.path: link.target for link in d.links}
             path = linked.get(ev.path, ev.path)
-            for i, f in enumerate(d.files):
-                if f.source == path or (f.exclude and path.startswith(f.source.rstrip("/") + "/")):
-                    if f.source == path:
-                        d.files[i] = replace(f, rewrites=(*f.rewrites, rewrite))
-                    else:
-                        d.files.append(FileCopy(path, path, rewrites=(rewrite,)))
-                    d.decide(f"file {path}", f"{old} -> {new}: {target} is another container", cite((ev,)))
-                    break
+            exact = next((i for i, f in enumerate(d.files) if f.source == path), None)
+            holder = next(
+                (
+                    f
+                    for f in d.files
+                    if not f.secret
+                    and path.startswith(f.source.rstrip("/") + "/")
+                    and not excluded(path[len(f.source.rstrip("/")) + 1 :], f.exclude)
+                ),
+                None,
+            )
+            if exact is not None:
+                f = d.files[exact]
+                d.files[exact] = replace(f, rewrites=(*f.rewrites, rewrite))
+            elif holder is not None:
+                d.files.append(FileCopy(path, path, rewrites=(rewrite,)))
+            if exact is not None or holder is not None:
+                d.decide(f"file {path}", f"{old} -> {new}: {target} is another container", cite((ev,)))
             else:
                 ctx.finding(
                     "warning",
