@@ -333,7 +333,7 @@ def run_cmd(
         )  # fmt: skip
         problems += _report(write_plan(fresh, plan_path, out, "run"))
         plan = load_plan_file(plan_path) if kept else fresh
-        gen = generate(plan, snap, out, command="run", templates=templates, reopen=source)
+        gen = generate(plan, snap, out, command="run", templates=templates)
         problems += _report(gen)
     finally:
         progress.done()

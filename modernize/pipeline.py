@@ -102,7 +102,7 @@ def generate(
     """Render the plan into OUT through the writer. SNAP may be a scan's open
     snapshot; files its pass did not keep are read in one more pass of REOPEN."""
     from modernize.errors import ModernizeError
-    from modernize.generate.collect import collect, declarations
+    from modernize.generate.collect import collect
     from modernize.generate.render import check_compose, executable_paths, render
 
     result = StageResult()
@@ -110,15 +110,6 @@ def generate(
     if tdir is not None and not tdir.is_dir():
         raise UserError(f"--templates {templates}: not a directory")
     got = collect(plan, snap)
-    if got.missing and reopen:
-        again = open_snapshot(reopen)
-        try:
-            again.prefetch(declarations(plan))
-            more = collect(plan, again)
-        finally:
-            again.close()
-        got.files.update(more.files)
-        got.missing = more.missing
     rendered = render(plan, got.files, templates=tdir, missing=tuple(got.missing))
     problems = check_compose(rendered.files["compose.yaml"].decode())
     if problems:

@@ -295,3 +295,80 @@ def test_no_fixture_secret_reaches_the_output_even_inside_archives(scenario: str
         for rel, data in _all_bytes(generated(scenario, strategy)):
             for value in values:
                 assert value.encode() not in data, f"{scenario} ({strategy}): a secret value is in {rel}"
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name not in ("inventory.json", "manifest.json")
+    }
+
+
+@pytest.mark.parametrize("scenario", ["python-web", "java-tomcat", "node-app"])
+def test_run_on_a_tarball_generates_what_the_directory_does(scenario: str, tmp_path: Path) -> None:
+    """`run` hands the scan's snapshot to generate: a tarball gives the same files
+    (the ones its pass did not keep are read in one more pass), and the plan records
+    the source as given."""
+    from tests.fixture_tree import tarball
+
+    archive = tarball(FIXTURES / scenario / "root", tmp_path, "zst")
+    by_dir = _modernize("run", f"fixtures/{scenario}/root", "-o", str(tmp_path / "dir"), "-q")
+    by_tar = _modernize("run", str(archive), "-o", str(tmp_path / "tar"), "-q")
+    assert by_dir.returncode == by_tar.returncode, by_tar.stderr
+    a, b = _tree(tmp_path / "dir"), _tree(tmp_path / "tar")
+    assert a.pop("plan.yaml").replace(f"fixtures/{scenario}/root".encode(), str(archive).encode()) == b.pop("plan.yaml")
+    assert sorted(a) == sorted(b)
+    for rel in a:
+        assert a[rel] == b[rel], rel
+    # generate alone, from the plan, reads the tarball again in one declared pass
+    again = _modernize("generate", str(tmp_path / "tar" / "plan.yaml"), "-o", str(tmp_path / "gen"))
+    assert again.returncode == by_tar.returncode, again.stderr
+    gen = _tree(tmp_path / "gen")
+    for rel in gen:
+        assert gen[rel] == b[rel], rel
+
+
+def test_plan_options_choose_services_and_images(tmp_path: Path) -> None:
+    inv = tmp_path / "inventory.json"
+    assert _modernize("scan", "fixtures/python-web/root", "-o", str(inv), "-q").returncode == 0
+
+    def plan_of(*args: str) -> dict[str, dict[str, object]]:
+        res = _modernize("plan", str(inv), "-o", "-", *args)
+        assert res.returncode == 0, res.stderr
+        return {s["name"]: s for s in yaml.safe_load(res.stdout)["services"]}
+
+    default = plan_of()
+    assert default["postgresql"]["image"] == "postgres:15-bookworm"
+    assert default["sshd"]["strategy"] == "skip"
+    distro = plan_of("--strategy", "distro")
+    assert distro["postgresql"]["image"] == "debian:12-slim" and distro["sshd"]["strategy"] == "skip"
+    lift = plan_of("--strategy", "lift")
+    assert {s["strategy"] for s in lift.values()} == {"lift", "skip"}
+    mapped = plan_of(
+        "--image-map", "postgres=registry.example.com/mirror/postgres", "--image-map", "debian=localhost/debian"
+    )
+    assert mapped["postgresql"]["image"] == "registry.example.com/mirror/postgres:15-bookworm"
+    extra = tmp_path / "images.yaml"
+    extra.write_text('postgresql:\n  image: example/pg\n  tags: {"15": "15.20-custom"}\n')
+    assert plan_of("--images", str(extra))["postgresql"]["image"] == "example/pg:15.20-custom"
+    only = plan_of("--services", "redis", "--services", "postgresql:15/main")
+    assert sorted(only) == ["postgresql", "redis"]
+    assert "redis" not in plan_of("--skip-services", "redis")
+    bad = tmp_path / "bad-images.yaml"
+    bad.write_text("postgresql:\n  imag: typo\n")
+    res = _modernize("plan", str(inv), "-o", "-", "--images", str(bad))
+    assert res.returncode == 2 and "bad-images.yaml" in res.stderr
+
+
+def test_a_file_the_plan_copies_that_is_gone_is_a_finding(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    shutil.copytree(FIXTURES / "python-web" / "root", root, symlinks=True)
+    inv = tmp_path / "inventory.json"
+    assert _modernize("scan", str(root), "-o", str(inv), "-q").returncode == 0
+    plan_file = tmp_path / "plan.yaml"
+    assert _modernize("plan", str(inv), "-o", str(plan_file), "--strategy", "distro").returncode == 0
+    (root / "etc/nginx/sites-available/intranet").unlink()
+    res = _modernize("generate", str(plan_file), "-o", str(tmp_path / "out"))
+    assert res.returncode == 1 and "/etc/nginx/sites-available/intranet" in res.stderr
+    assert (tmp_path / "out" / "compose.yaml").exists()  # the rest is generated

@@ -7,7 +7,7 @@ import posixpath as P
 from dataclasses import dataclass
 
 from modernize.plan.model import Plan
-from modernize.snapshot.base import FILE, Snapshot
+from modernize.snapshot.base import FILE, NotYetRead, Snapshot
 from modernize.snapshot.declarations import Declaration, whole
 
 # an app's code may hold larger files than a config tree; still bounded
@@ -54,28 +54,45 @@ def declarations(plan: Plan) -> list[Declaration]:
 
 
 def collect(plan: Plan, snap: Snapshot) -> Collected:
-    """Read what the plan copies. Missing paths are reported, not fatal."""
-    files: dict[str, ServerFile] = {}
+    """Read what the plan copies. Missing paths are reported, not fatal.
+
+    First every wanted path is listed (metadata only), then a source that fetches
+    ahead (a tarball) reads all that its earlier passes did not keep in ONE more
+    pass, then the bytes are taken."""
+    wanted: list[str] = []
     missing: list[str] = []
+    seen: set[str] = set()
     for svc in plan.services:
         if svc.strategy not in ("official", "distro") or svc.build_from:
             continue
         for f in svc.files:
-            if f.source in files or (f.secret and not snap.exists(f.source)):
+            if f.source in seen or (f.secret and not snap.exists(f.source)):
                 continue  # a secret file the snapshot lacks is the planner's finding already
-            st = snap.stat(f.source)
-            if st is None:
+            seen.add(f.source)
+            if snap.stat(f.source) is None:
                 missing.append(f.source)
-                continue
-            if snap.is_dir(f.source):
-                _walk(snap, f.source, f.exclude, files)
-                continue
-            _read(snap, f.source, files, missing)
+            elif snap.is_dir(f.source):
+                wanted.extend(_walk(snap, f.source, f.exclude))
+            else:
+                wanted.append(f.source)
+    wanted = sorted(set(wanted))
+    asks = getattr(snap, "missing_contents", None)
+    if asks is not None:
+        requests = asks([Declaration(p, max_size=MAX_COPY_SIZE) for p in wanted])
+        if requests:
+            snap.fetch_more(requests)
+    files: dict[str, ServerFile] = {}
+    for path in wanted:
+        _read(snap, path, files, missing)
     return Collected(files, sorted(set(missing)))
 
 
 def _read(snap: Snapshot, path: str, files: dict[str, ServerFile], missing: list[str]) -> None:
-    res = snap.read(path, Declaration(path, max_size=MAX_COPY_SIZE))
+    try:
+        res = snap.read(path, Declaration(path, max_size=MAX_COPY_SIZE))
+    except NotYetRead:
+        missing.append(path)  # the extra pass could not fetch it (a damaged archive)
+        return
     if not res.ok:
         missing.append(path)
         return
@@ -83,8 +100,10 @@ def _read(snap: Snapshot, path: str, files: dict[str, ServerFile], missing: list
     files[path] = ServerFile(res.data, mode & 0o7777)
 
 
-def _walk(snap: Snapshot, top: str, exclude: tuple[str, ...], files: dict[str, ServerFile]) -> None:
-    skipped: list[str] = []
+def _walk(snap: Snapshot, top: str, exclude: tuple[str, ...]) -> list[str]:
+    """The regular files below TOP that are not excluded (links and special files
+    inside an app tree are left out)."""
+    out: list[str] = []
     for dirpath, dirnames, filenames in snap.walk(top):
         rel_dir = P.relpath(dirpath, top) if dirpath != top else ""
         dirnames[:] = [d for d in dirnames if not excluded(P.join(rel_dir, d) if rel_dir else d, exclude)]
@@ -94,6 +113,6 @@ def _walk(snap: Snapshot, top: str, exclude: tuple[str, ...], files: dict[str, S
                 continue
             path = P.join(dirpath, name)
             st = snap.stat(path, follow=False)
-            if st is None or st.kind != FILE:
-                continue  # links and special files inside an app tree are left out
-            _read(snap, path, files, skipped)
+            if st is not None and st.kind == FILE:
+                out.append(path)
+    return out
