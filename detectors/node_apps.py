@@ -31,7 +31,7 @@ from typing import Any
 from modernize.detector import Detector
 from modernize.endpoints import classify_setting, endpoints_of_env
 from modernize.facts import Found, ServiceFacts
-from modernize.model import Evidence, FileRef, InitUnit, Port, StartMethod
+from modernize.model import Evidence, FileRef, InitUnit, Library, Port, StartMethod
 from modernize.parsers.apprun import (
     basename,
     data_dirs_of_env,
@@ -485,6 +485,8 @@ class NodeAppsDetector(Detector):
             data, _ = _json(snap, f"{app}/node_modules/{dep}/package.json")
             if isinstance(data, dict) and isinstance(data.get("version"), str):
                 out.append(f"{dep}@{data['version']}")
+                meta = f"{app}/node_modules/{dep}/package.json"
+                sf.libraries.append(Library("npm", dep, data["version"], (Evidence("file", meta),)))
         if out:
             sf.attributes["npm_packages"] = ",".join(out)
 
