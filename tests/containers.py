@@ -138,6 +138,13 @@ def build(
     return _run(args, timeout=timeout)
 
 
+def save(image: str, dest: Path, timeout: float = 300) -> None:
+    """`podman save` the image as a docker-archive tarball: every layer as its own
+    uncompressed tar (`<digest>.tar`), plus the image config (ENV, history) as JSON.
+    What a registry would hold, layer by layer: read it to check what an image carries."""
+    _run(["podman", "save", "--format", "docker-archive", "-o", str(dest), image], timeout=timeout, check=True)
+
+
 # -- containers ---------------------------------------------------------------
 
 

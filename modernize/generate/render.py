@@ -183,13 +183,12 @@ def _setup_lines(svc: ServicePlan, chowns: list[tuple[str, str]]) -> list[str]:
         lines.append(f"ln -sf {stream} {shlex.quote(log)}")
     for owner, path in chowns:
         lines.append(f"chown -R {owner} {shlex.quote(path)}")
-    for vol in svc.volumes if svc.strategy == "distro" else ():
-        if vol.target.startswith("/"):
+    for vol in svc.volumes:
+        if vol.owner and vol.target.startswith("/"):
             # mkdir + chown, not install -d: a directory the package made keeps its mode
             # (PostgreSQL refuses a data directory that is not 0700 or 0750)
-            owner = svc.user or "root"
             q = shlex.quote(vol.target)
-            lines.append(f"mkdir -p {q} && chown {owner} {q}")
+            lines.append(f"mkdir -p {q} && chown {vol.owner} {q}")
     return lines
 
 
@@ -240,7 +239,7 @@ def _rewrite(data: bytes, f: FileCopy) -> bytes:
 
 
 _ASSIGN = re.compile(
-    r"""^(?P<pre>\s*(?:export\s+)?(?P<key>[A-Za-z_][\w.-]*)\s*(?:=|:|\s)\s*)(?P<val>.*?)(?P<post>\s*;?\s*)$"""
+    r"""^(?P<pre>\s*(?:export\s+)?(?P<key>[A-Za-z_][\w.-]*)\s*(?:=|:|\s)\s*)(?P<val>.*?)(?P<post>\s*[;,]?\s*)$"""
 )
 _PHP_DEFINE = re.compile(r"""(?P<pre>define\(\s*['"](?P<key>\w+)['"]\s*,\s*)(?P<q>['"])(?P<val>.*?)(?P=q)""")
 _URL_PW = re.compile(r"(?P<k>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<v>[^@\s]+)(?=@)", re.IGNORECASE)
@@ -361,6 +360,8 @@ def compose_data(plan: Plan, project: str) -> dict[str, Any]:
             spec["secrets"] = [{"source": f.secret_name, "target": f.target} for f in sec]
             for f in sec:
                 secrets[str(f.secret_name)] = {"file": f"./secrets/{f.secret_name}"}
+        if svc.build_from and svc.healthcheck is None:
+            spec["healthcheck"] = {"disable": True}  # the image's check is for the service that owns it
         if svc.healthcheck is not None:
             hc = svc.healthcheck
             spec["healthcheck"] = {

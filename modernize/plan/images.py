@@ -47,6 +47,7 @@ class ImageEntry:
     gid: int | None = None
     healthcheck: tuple[str, ...] = ()
     variants: dict[str, str] = field(default_factory=dict)
+    drops_root: bool = False  # the entrypoint starts as root and switches to the service user
 
     def tag_for(self, series: str, codename: str | None, **extra: str) -> tuple[str, str] | None:
         """(tag, why) for SERIES: the tag rule where EXTRA facts fill it in (tomcat's
@@ -115,6 +116,7 @@ def _entry(software: str, raw: Any, where: str) -> ImageEntry:
         gid=raw.get("gid"),
         healthcheck=tuple(str(x) for x in check) if isinstance(check, list) else (),
         variants={str(k): str(v) for k, v in (raw.get("variants") or {}).items()},
+        drops_root=bool(raw.get("runs_as_root_then_drops")),
     )
 
 

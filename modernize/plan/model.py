@@ -95,6 +95,7 @@ class VolumePlan:
     role: str = "data"  # data, uploads, logs, content, shared
     size_bytes: int | None = None
     read_only: bool = False
+    owner: str | None = None  # who must own it in the image (an empty volume takes that owner)
 
 
 @dataclass(frozen=True)

@@ -256,13 +256,28 @@ def _draft(svc: Service, ctx: Context, hosted: dict[str, str], know_all: dict[st
         knowledge.official(d, ctx)
     else:
         knowledge.distro(d, ctx)
-    if d.user is None and not knowledge.starts_as_root:
+    drops = d.strategy == "official" and d.entry is not None and d.entry.drops_root
+    if d.user is None and not knowledge.starts_as_root and not drops:
         ctx.finding("warning", "runs-as-root", f"{name} runs as root in its container", name, cite(svc.evidence)[:1])
     _archives(d, ctx)
     _exclude_secrets(d, ctx)
+    _volume_owners(d)
     _probes(d)
     _size(d, ctx)
     return d
+
+
+def _volume_owners(d: Draft) -> None:
+    """An empty named volume takes the owner of its directory in the image: make it
+    the service's user (the image's own data path is its entrypoint's business)."""
+    owner = d.user or (d.svc.user if d.svc.user != "root" else None)
+    if owner is None:
+        return
+    for i, v in enumerate(d.volumes):
+        if d.strategy == "official" and d.entry is not None and v.target == d.entry.data:
+            continue
+        if not v.read_only:
+            d.volumes[i] = replace(v, owner=owner)
 
 
 def _exclude_secrets(d: Draft, ctx: Context) -> None:
@@ -432,9 +447,20 @@ def _file_reason(modified: bool | None, package: str | None) -> str:
     return "no package owns it: the server's own file"
 
 
+def _only_feeds_env(svc: Service, path: str) -> bool:
+    """True when every secret in PATH is also an environment variable of SVC (a pm2
+    dump, an ecosystem file): the container gets them from .env, not from the file."""
+    here = [s for s in svc.secrets if s.path == path]
+    names = {e.name for e in svc.env if e.secret}
+    return bool(here) and all(s.key in names for s in here)
+
+
 def _mount_secret(
     d: Draft, path: str, owner: str | None, group: str | None, ctx: Context, missing: bool = False
 ) -> None:
+    if _only_feeds_env(d.svc, path):
+        d.decide(f"file {path}", "its secrets reach the container as environment variables: not mounted")
+        return
     secret_name = f"{d.name}-{P.basename(path)}"
     lines = sorted({s.line for svc in ctx.inventory.services for s in svc.secrets if s.path == path and s.line})
     mode = "0640" if _private(path) else None
@@ -504,6 +530,9 @@ def _volumes(d: Draft, ctx: Context) -> None:
     # content another service writes (static files shared with an app) is baked, not shared
     data = {r.path for s in ctx.inventory.services for r in s.data_dirs}
     for sp in ctx.inventory.shared_paths:
+        mine = any(x.path == sp.path for x in svc.content_paths) and sp.path not in {r.path for r in svc.data_dirs}
+        if svc.id in sp.services and mine and sp.path in data:
+            _volume(d, sp.path, "shared", None, ctx, sp.evidence, read_only=True)
         content = [x for x in svc.content_paths if x.path == sp.path and x.kind == "dir"]
         if svc.id in sp.services and content and sp.path not in data and d.svc.kind == "web-server":
             d.files.append(FileCopy(sp.path, sp.path, exclude=APP_EXCLUDES))
@@ -512,7 +541,15 @@ def _volumes(d: Draft, ctx: Context) -> None:
             )
 
 
-def _volume(d: Draft, path: str, role: str, size: int | None, ctx: Context, evidence: tuple[object, ...]) -> None:
+def _volume(
+    d: Draft,
+    path: str,
+    role: str,
+    size: int | None,
+    ctx: Context,
+    evidence: tuple[object, ...],
+    read_only: bool = False,
+) -> None:
     shared = next((sp for sp in ctx.inventory.shared_paths if sp.path == path and len(sp.services) > 1), None)
     if shared is not None:
         name = _NAME_BAD.sub("-", P.basename(path.rstrip("/")).lower()).strip("-") or "shared"
@@ -528,8 +565,10 @@ def _volume(d: Draft, path: str, role: str, size: int | None, ctx: Context, evid
         target = d.entry.data
     if any(v.target == target for v in d.volumes):
         return
-    d.volumes.append(VolumePlan(name, target, path, role, size))
+    d.volumes.append(VolumePlan(name, target, path, role, size, read_only))
     why = "a directory several services use: one shared volume" if shared else f"the service's {role}: a named volume"
+    if read_only:
+        why += ", read-only here: this service serves what another writes"
     if target != path:
         why += f" at the image's data path {target}"
     d.decide(f"volume {name}", why, cite(evidence)[:2])  # type: ignore[arg-type]
@@ -679,7 +718,10 @@ def _share_images(drafts: list[Draft]) -> None:
 def _owner_of_job(job: CronJob, drafts: list[Draft]) -> Draft | None:
     live = [d for d in drafts if d.strategy in ("official", "distro")]
     for d in live:
-        roots = [c.path for c in d.svc.content_paths if c.role == "content"]
+        data = {r.path for r in d.svc.data_dirs}
+        roots = [c.path for c in d.svc.content_paths if c.role == "content" and c.kind == "dir" and c.path not in data]
+        if d.svc.kind == "web-server":
+            roots = []  # a web server serves others' files: a job touching them is not the web server's
         if any(r in job.command for r in roots) or (d.svc.command and d.svc.command[0] in job.command):
             return d
     for d in live:
@@ -704,6 +746,11 @@ def _assign_jobs(inv: Inventory, drafts: list[Draft], ctx: Context) -> None:
             continue
         src = f"{job.path}:{job.line}" if job.line else job.path
         owner.jobs.append(Job(job.schedule, job.command, job.user, src))
+        script = job.command.split()[0] if job.command.split() else ""
+        local = {p.location for p in inv.packages if p.manager == "none" and p.location}
+        if script in local and not any(f.source == script for f in owner.files):
+            owner.files.append(FileCopy(script, script, "root", "root", "0755"))
+            owner.decide(f"file {script}", "the script a scheduled job of this service runs", (src,))
         owner.decide("jobs", f"a scheduled job of this service ({job.schedule}): `docker compose run` it", (src,))
 
 

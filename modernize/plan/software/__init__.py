@@ -66,6 +66,11 @@ def keep_command(d: Draft) -> None:
     d.command = tuple(open_bind(arg) for arg in d.svc.command)
     d.workdir = d.svc.working_dir
     d.decide("command", "the command the server runs", tuple(cite_start(d)))
+    unresolved = [a for a in d.command if "$" in a]
+    if unresolved:
+        # an init script's variables ($cfgfile, $OPTIONS): an exec-form CMD does not expand them
+        d.command = tuple(a for a in d.command if "$" not in a)
+        d.decide("command", f"left out, as nothing sets them in a container: {' '.join(unresolved)}")
     if d.command != d.svc.command:
         d.decide("command", "a loopback bind address is opened (0.0.0.0): other containers reach it by name")
 

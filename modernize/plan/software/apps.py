@@ -5,6 +5,8 @@ app runs as the server's user, created in the image with the same ids."""
 from __future__ import annotations
 
 import posixpath as P
+import re
+from dataclasses import replace
 
 from modernize.model import Service
 from modernize.plan.draft import Context, Draft
@@ -194,6 +196,14 @@ class TomcatKnowledge(Knowledge):
         tcp_healthcheck(d)
 
     def official(self, d: Draft, ctx: Context) -> None:
+        """The image reads only CATALINA_HOME=/usr/local/tomcat: the server's conf/
+        files (and the secret ones mounted) go there."""
         d.command = ("catalina.sh", "run")
         self._webapps(d, "/usr/local/tomcat")
+        conf = re.compile(r"^/etc/tomcat\d*/")
+        for i, f in enumerate(d.files):
+            if conf.match(f.target):
+                d.files[i] = replace(f, target=conf.sub("/usr/local/tomcat/conf/", f.target))
+        if any(conf.match(f.source) for f in d.files):
+            d.decide("files", "the server's Tomcat conf/ goes to /usr/local/tomcat/conf, the only one the image reads")
         tcp_healthcheck(d)

@@ -26,6 +26,10 @@ class RedisKnowledge(Knowledge):
             "no",
             "--logfile",
             "",
+            "--unixsocket",
+            "",
+            "--pidfile",
+            "",
         )
         d.decide(
             "command",
@@ -43,9 +47,13 @@ class RedisKnowledge(Knowledge):
         d.command = ("redis-server", conf.target if conf else "--save", *(() if conf else ("60", "1")))
         data = d.volumes[0].target if d.volumes else "/data"
         d.command = (*d.command, "--bind", "0.0.0.0", "--protected-mode", "no", "--logfile", "", "--daemonize", "no")
-        d.command = (*d.command, "--dir", data)
+        d.command = (*d.command, "--dir", data, "--unixsocket", "", "--pidfile", "")
         d.workdir = data
-        d.decide("command", "the image reads no config unless named: the server's, with network overrides")
+        d.decide(
+            "command",
+            "the image reads no config unless named: the server's, with overrides for the container: all "
+            "addresses, data in the volume, no unix socket or pid file in /run (the image has no /run/redis)",
+        )
         port = first_port(d) or 6379
         d.healthcheck = Healthcheck(("CMD", "redis-cli", "-p", str(port), "ping"))
         d.hardening = Hardening(read_only=True, tmpfs=("/tmp",), no_new_privileges=True)

@@ -44,7 +44,9 @@ class PostgresqlKnowledge(Knowledge):
         d.decide("hardening", "runs as postgres from the start: no capabilities needed")
 
     def official(self, d: Draft, ctx: Context) -> None:
-        dropped = [f.source for f in d.files if not f.secret and f.source.startswith("/etc/postgresql/")]
+        dropped = [f.source for f in d.files if not f.secret and P.basename(f.source).endswith(".conf")]
+        dropped += [c.path for c in d.svc.config_files if c.path.endswith("postgresql.conf") and c.kind == "file"]
+        dropped = sorted(set(dropped))
         if dropped:
             d.files = [f for f in d.files if f.source not in dropped]
             ctx.finding(
@@ -58,7 +60,14 @@ class PostgresqlKnowledge(Knowledge):
         d.env.append(_var_env(d, "POSTGRES_PASSWORD"))
         d.decide("env POSTGRES_PASSWORD", "the image creates the superuser on first start; restore the dump after")
         port = first_port(d) or 5432
-        d.healthcheck = Healthcheck(("CMD", "pg_isready", "-U", "postgres", "-p", str(port)))
+        if port != 5432:
+            d.env.append(EnvPlan("PGPORT", str(port), image=True))
+            d.decide(
+                "env PGPORT", f"the server listened on {port}: the server, the image's init and pg_isready read it"
+            )
+        # TCP, not the socket: the image's init-time server listens on the socket only,
+        # so a socket check would call it ready before the real server is up
+        d.healthcheck = Healthcheck(("CMD", "pg_isready", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres"))
         d.hardening = Hardening(no_new_privileges=True)
 
 
@@ -93,8 +102,10 @@ class MysqlKnowledge(Knowledge):
         var = "MARIADB_ROOT_PASSWORD" if d.svc.software == "mariadb" else "MYSQL_ROOT_PASSWORD"
         d.env.append(_var_env(d, var))
         d.decide(f"env {var}", "the image sets the root password on first start; restore the dump after")
-        if d.entry and d.entry.healthcheck:
-            d.healthcheck = Healthcheck(d.entry.healthcheck)
+        if d.svc.software == "mariadb":
+            # --connect only: --innodb_initialized logs in as a user the image makes on its
+            # first start, which a restore of the server's mysql schema replaces
+            d.healthcheck = Healthcheck(("CMD", "healthcheck.sh", "--connect"))
         else:
             tcp_healthcheck(d)
         d.hardening = Hardening(no_new_privileges=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import posixpath as P
 import re
+from dataclasses import replace
 
 from modernize.model import Service
 from modernize.plan.draft import Context, Draft
@@ -27,6 +28,17 @@ _PHP_EXT = {
 }
 
 # what a root master that drops to a worker user needs (checked by starting it)
+# what the nginx.org package in the official image ships under /etc/nginx, and the
+# logs it already sends to stdout/stderr
+_IMAGE_NGINX_FILES = {
+    "nginx.conf",
+    "mime.types",
+    "fastcgi_params",
+    "scgi_params",
+    "uwsgi_params",
+    "conf.d/default.conf",
+}
+_IMAGE_LOGS = ("/var/log/nginx/access.log", "/var/log/nginx/error.log")
 ROOT_MASTER_CAPS = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "KILL", "NET_BIND_SERVICE", "SETGID", "SETUID")
 
 
@@ -63,23 +75,43 @@ class NginxKnowledge(Knowledge):
         _hardening(d)
 
     def official(self, d: Draft, ctx: Context) -> None:
+        """The image's own nginx.conf (it includes conf.d/*.conf inside http{}): the
+        server's sites go to conf.d/, with the files they include that only a
+        distribution ships (Debian's proxy_params, snippets/); the distribution's
+        nginx.conf is not carried over (its user, paths and includes differ)."""
         d.command = ("nginx", "-g", "daemon off;")
-        # the image's nginx.conf includes conf.d/*.conf, not sites-enabled/
         sites = {link.target for link in d.links if "/sites-enabled/" in link.path}
-        for i, f in enumerate(d.files):
-            if f.source in sites:
-                name = P.basename(f.source).removesuffix(".conf")
-                d.files[i] = FileCopy(
-                    f.source, f"/etc/nginx/conf.d/{name}.conf", f.owner, f.group, f.mode, rewrites=f.rewrites
+        kept: list[FileCopy] = []
+        for f in d.files:
+            site = f.source in sites or "/http.d/" in f.source or "/conf.d/" in f.source
+            if f.source == "/etc/nginx/nginx.conf":
+                ctx.finding(
+                    "warning",
+                    "nginx-conf-not-carried",
+                    f"{d.name}: the server changed /etc/nginx/nginx.conf; the image runs its own: carry the "
+                    "http{} settings you need into a conf.d/ file, or use --strategy distro",
+                    d.name,
+                    (f.source,),
                 )
-                d.decide(f"file {f.source}", "an enabled site goes to conf.d/, which the image's nginx.conf includes")
-        if sites:
-            d.links = []
-            d.setup.append("rm -f /etc/nginx/conf.d/default.conf")
+                continue
+            if site and not f.secret:
+                name = P.basename(f.source).removesuffix(".conf")
+                kept.append(replace(f, target=f"/etc/nginx/conf.d/{name}.conf"))
+                d.decide(f"file {f.source}", "a site goes to conf.d/, which the image's nginx.conf includes")
+            else:
+                kept.append(f)
+        for ref in d.svc.config_files:
+            rel = ref.path.removeprefix("/etc/nginx/")
+            wanted = ref.kind == "file" and ref.path.startswith("/etc/nginx/") and rel not in _IMAGE_NGINX_FILES
+            if wanted and not any(f.source == ref.path for f in kept):
+                kept.append(FileCopy(ref.path, ref.path, ref.owner, ref.group, ref.mode))
+                d.decide(f"file {ref.path}", "a site includes it and the image does not ship it")
+        d.files = kept
+        d.links = []
+        d.setup.append("rm -f /etc/nginx/conf.d/default.conf")
+        d.decide("setup", "the image's default site gives way to the server's sites")
         d.logs_to_stdout = [
-            x.path
-            for x in d.svc.log_paths
-            if x.path.endswith(".log") and not x.path.endswith(("/access.log", "/error.log"))
+            x.path for x in d.svc.log_paths if x.path.endswith(".log") and not x.path.endswith(_IMAGE_LOGS)
         ]
         tcp_healthcheck(d)
         _hardening(d)
@@ -96,15 +128,13 @@ class ApacheKnowledge(Knowledge):
 
     def image_key(self, svc: Service, ctx: Context) -> tuple[str, str | None, dict[str, str]] | None:
         php = _php(svc)
-        if php:
+        if php and ctx.family in ("debian", "ubuntu"):
             return "php", php, {}  # php:X.Y-apache: Debian's /etc/apache2 layout with mod_php built in
-        if ctx.family in ("debian", "ubuntu"):
-            return None  # the httpd image has the upstream layout, not /etc/apache2 with a2enmod
-        return super().image_key(svc, ctx)
+        return None  # the httpd image has the upstream layout, which no distribution's config fits
 
     def no_official_reason(self, svc: Service, ctx: Context) -> str:
-        if ctx.family in ("debian", "ubuntu") and not _php(svc):
-            return "the httpd image's layout is not Debian's /etc/apache2 (a2enmod, sites-enabled)"
+        if not (_php(svc) and ctx.family in ("debian", "ubuntu")):
+            return "the httpd image's upstream layout fits no distribution's Apache config"
         return super().no_official_reason(svc, ctx)
 
     def _debian(self, d: Draft, ctx: Context, image_php: bool) -> None:
