@@ -205,11 +205,11 @@ SkipServicesOpt = Annotated[list[str], typer.Option("--skip-services", help="Lea
 TemplatesOpt = Annotated[str | None, typer.Option("--templates", help="Templates overriding the built-in ones.")]
 
 
-def _report(result: object) -> int:
+def _report(result: object, quiet: bool = False) -> int:
     from modernize.pipeline import StageResult
 
     assert isinstance(result, StageResult)
-    for note in result.notes:
+    for note in result.notes if not quiet else ():
         typer.echo(note)
     for problem in result.problems:
         typer.echo(f"warning: {problem}", err=True)
@@ -246,10 +246,16 @@ def plan_cmd(
         out = out / "plan.yaml"
     previous = load_plan_file(out) if output != "-" and out.exists() else None
     plan = make_plan(
-        inv, strategy=strategy, images=images, image_map=image_map, services=services,
-        skip_services=skip_services, source=source or inv.source.get("location", ""), inventory_path=inventory,
+        inv,
+        strategy=strategy,
+        images=images,
+        image_map=image_map,
+        services=services,
+        skip_services=skip_services,
+        source=source or inv.source.get("location", ""),
+        inventory_path=inventory,
         previous=previous,
-    )  # fmt: skip
+    )
     if output == "-":
         sys.stdout.write(dump_plan(plan))
         return
@@ -300,6 +306,40 @@ def run_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
 ) -> None:
     """Scan, plan and generate in one go: OUT/inventory.json, OUT/plan.yaml and the generated files."""
+    gc.disable()  # as in scan: the index lives until the process ends
+    try:
+        _run(
+            source,
+            output,
+            only,
+            skip,
+            strategy,
+            images,
+            image_map,
+            services,
+            skip_services,
+            templates,
+            max_file_size,
+            quiet,
+        )
+    finally:
+        gc.enable()
+
+
+def _run(
+    source: str,
+    output: str,
+    only: list[str],
+    skip: list[str],
+    strategy: str | None,
+    images: list[str],
+    image_map: list[str],
+    services: list[str],
+    skip_services: list[str],
+    templates: str | None,
+    max_file_size: int,
+    quiet: bool,
+) -> None:
     from modernize.generate.writer import OutputWriter
     from modernize.pipeline import generate, load_plan_file, make_plan, user_edited, write_plan
 
@@ -328,13 +368,20 @@ def run_cmd(
         kept = user_edited(plan_path, out)
         previous = load_plan_file(plan_path) if plan_path.exists() else None
         fresh = make_plan(
-            inv, strategy=strategy, images=images, image_map=image_map, services=services,
-            skip_services=skip_services, source=source, inventory_path="inventory.json", previous=previous,
-        )  # fmt: skip
-        problems += _report(write_plan(fresh, plan_path, out, "run"))
+            inv,
+            strategy=strategy,
+            images=images,
+            image_map=image_map,
+            services=services,
+            skip_services=skip_services,
+            source=source,
+            inventory_path="inventory.json",
+            previous=previous,
+        )
+        problems += _report(write_plan(fresh, plan_path, out, "run"), quiet)
         plan = load_plan_file(plan_path) if kept else fresh
-        gen = generate(plan, snap, out, command="run", templates=templates)
-        problems += _report(gen)
+        gen = generate(plan, snap, out, command="run", templates=templates, check=kept)
+        problems += _report(gen, quiet)
     finally:
         progress.done()
         snap.close()
@@ -345,6 +392,7 @@ def run_cmd(
         typer.echo(f"inventory, plan and generated files in {out}")
     for err in snap.errors:
         typer.echo(f"error: {err}", err=True)
+    hold(snap, result)
     if problems or result.failed or not snap.complete:
         raise typer.Exit(EXIT_DETECTOR_ERRORS)
 

@@ -15,9 +15,15 @@ import sys
 
 from modernize import inflate
 
-# The options of `modernize scan` that take a value (tests/test_launch.py checks
-# this against the real command).
+# The options of `modernize scan` and `modernize run` (the commands that read a
+# snapshot first) that take a value; tests/test_launch.py checks these against the
+# real commands.
 SCAN_VALUE_OPTIONS = frozenset({"-o", "--output", "--only", "--skip", "--max-file-size"})
+VALUE_OPTIONS = {
+    "scan": SCAN_VALUE_OPTIONS,
+    "run": SCAN_VALUE_OPTIONS
+    | {"--strategy", "--images", "--image-map", "--services", "--skip-services", "--templates"},
+}
 
 # Set by `console`: this process ends when the command does.
 _one_shot = False
@@ -36,17 +42,18 @@ def hold(*objects: object) -> None:
 
 
 def scan_source(argv: list[str]) -> str | None:
-    """The SOURCE of a `modernize scan` command line, or None. A guess ahead of
-    the real parser: a wrong guess only costs a head start nobody claims."""
-    if not argv or argv[0] != "scan":
+    """The SOURCE of a `modernize scan` or `run` command line, or None. A guess ahead
+    of the real parser: a wrong guess only costs a head start nobody claims."""
+    if not argv or argv[0] not in VALUE_OPTIONS:
         return None
+    takes_value = VALUE_OPTIONS[argv[0]]
     args = iter(argv[1:])
     for arg in args:
         if arg == "--":
             return next(args, None)
-        if arg in SCAN_VALUE_OPTIONS or (
+        if arg in takes_value or (
             # a cluster of short flags ending in one that takes a value: -qo FILE
-            arg.startswith("-") and not arg.startswith("--") and f"-{arg[-1]}" in SCAN_VALUE_OPTIONS
+            arg.startswith("-") and not arg.startswith("--") and f"-{arg[-1]}" in takes_value
         ):
             next(args, None)
         elif not arg.startswith("-") or arg == "-":

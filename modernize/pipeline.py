@@ -97,10 +97,10 @@ def generate(
     *,
     command: str,
     templates: str | None = None,
-    reopen: str | None = None,
+    check: bool = True,
 ) -> StageResult:
     """Render the plan into OUT through the writer. SNAP may be a scan's open
-    snapshot; files its pass did not keep are read in one more pass of REOPEN."""
+    snapshot: files its pass did not keep are read in one more pass."""
     from modernize.errors import ModernizeError
     from modernize.generate.collect import collect
     from modernize.generate.render import check_compose, executable_paths, render
@@ -111,7 +111,9 @@ def generate(
         raise UserError(f"--templates {templates}: not a directory")
     got = collect(plan, snap)
     rendered = render(plan, got.files, templates=tdir, missing=tuple(got.missing))
-    problems = check_compose(rendered.files["compose.yaml"].decode())
+    # a plan a person edited may say anything the plan schema allows: check what it
+    # renders to (the planner's own plans are checked by the tests, on every fixture)
+    problems = check_compose(rendered.files["compose.yaml"].decode()) if check else []
     if problems:
         raise ModernizeError(
             "the generated compose.yaml does not fit the Compose Specification: " + "; ".join(problems)

@@ -17,7 +17,7 @@ import typer
 
 from modernize import inflate
 from modernize.cli import app
-from modernize.launch import SCAN_VALUE_OPTIONS, entry, scan_source
+from modernize.launch import VALUE_OPTIONS, entry, scan_source
 from tests.fixture_tree import materialize, tarball
 
 
@@ -31,6 +31,9 @@ from tests.fixture_tree import materialize, tarball
         (["scan", "-qo", "out.json", "s.tar.gz"], "s.tar.gz"),
         (["scan", "-oout.json", "s.tar.gz"], "s.tar.gz"),
         (["scan", "--", "-odd-name.tar"], "-odd-name.tar"),
+        (["run", "--strategy", "distro", "--image-map", "a=b", "-o", "out", "s.tar.zst"], "s.tar.zst"),
+        (["run", "s.tar.zst", "--templates", "t"], "s.tar.zst"),
+        (["plan", "inventory.json"], None),
         (["scan", "--help"], None),
         (["detectors", "list"], None),
         ([], None),
@@ -41,16 +44,17 @@ def test_scan_source_guesses_the_positional(argv: list[str], source: str | None)
     assert scan_source(argv) == source
 
 
-def test_value_options_are_those_of_the_real_command() -> None:
+@pytest.mark.parametrize("command", sorted(VALUE_OPTIONS))
+def test_value_options_are_those_of_the_real_command(command: str) -> None:
     # typer vendors click in newer releases: the objects are looked at, not imported
-    scan = typer.main.get_command(app).commands["scan"]  # type: ignore[attr-defined]
+    cmd = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
     takes_value = {
         opt
-        for p in scan.params
+        for p in cmd.params
         if p.param_type_name == "option" and not p.is_flag
         for opt in (*p.opts, *p.secondary_opts)
     }
-    assert takes_value == SCAN_VALUE_OPTIONS
+    assert takes_value == VALUE_OPTIONS[command]
 
 
 @pytest.fixture(scope="module")

@@ -122,7 +122,7 @@ def _entry(software: str, raw: Any, where: str) -> ImageEntry:
 
 def _read(text: str, where: str) -> dict[str, ImageEntry]:
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except yaml.YAMLError as exc:
         raise UserError(f"{where}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
