@@ -60,6 +60,7 @@ class ApkDetector(Detector):
                         source=f.get("o"),
                         summary=f.get("T"),
                         evidence=(Evidence("package", path, line, excerpt=f"P:{f['P']}"),),
+                        installed_size=int(f["I"]) if f.get("I", "").isdigit() else None,
                     )
                 )
             if found.host.arch is None and len(archs) == 1:

@@ -129,6 +129,8 @@ class DpkgDetector(Detector):
                     modified_conffiles=tuple(sorted(modified)),
                     missing_conffiles=tuple(sorted(missing)),
                     evidence=(Evidence("package", STATUS, line, excerpt=f"Package: {name}"),),
+                    installed_size=_kib(f.get("Installed-Size")),
+                    depends=_depends(f.get("Pre-Depends", "") + "," + f.get("Depends", "")),
                 )
             )
         found.add(*packages)
@@ -184,3 +186,19 @@ class DpkgDetector(Detector):
                     continue  # symlinks here are alternatives and enablement, made by scripts
                 out.append(ConfigChange(path, "unowned", None))
         return out
+
+
+def _kib(value: str | None) -> int | None:
+    """dpkg's Installed-Size is in KiB."""
+    return int(value) * 1024 if value and value.strip().isdigit() else None
+
+
+def _depends(field: str) -> tuple[str, ...]:
+    """`libc6 (>= 2.34), libpcre2-8-0 | libpcre3` -> ('libc6', 'libpcre2-8-0'): the
+    first of each alternative, without versions or architecture qualifiers."""
+    out: list[str] = []
+    for part in field.split(","):
+        first = part.split("|")[0].strip().split(" ")[0].split(":")[0]
+        if first and first not in out:
+            out.append(first)
+    return tuple(out)

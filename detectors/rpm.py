@@ -20,7 +20,10 @@ from modernize.versions import series_of
 
 SQLITE_DB = ("/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite")
 LEGACY_DB = ("/var/lib/rpm/Packages", "/var/lib/rpm/Packages.db", "/usr/lib/sysimage/rpm/Packages.db")
-TAGS = {1000: "name", 1001: "version", 1002: "release", 1003: "epoch", 1004: "summary", 1022: "arch", 1044: "sourcerpm"}
+TAGS = {
+    1000: "name", 1001: "version", 1002: "release", 1003: "epoch", 1004: "summary", 1009: "size", 1022: "arch",
+    1044: "sourcerpm",
+}  # fmt: skip
 STRING, INT32, STRING_ARRAY, I18NSTRING = 6, 4, 8, 9
 
 
@@ -107,6 +110,7 @@ class RpmDetector(Detector):
                     source=h.get("sourcerpm"),
                     summary=h.get("summary"),
                     evidence=(Evidence("package", path, detail=f"Packages row {hnum}"),),
+                    installed_size=int(h["size"]) if h.get("size", "").isdigit() else None,
                 )
             )
         if found.host.arch is None and len(archs) == 1:

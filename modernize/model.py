@@ -73,6 +73,8 @@ class Package:
     missing_conffiles: tuple[str, ...] = ()
     location: str | None = None  # for software outside a package manager: where it lives
     evidence: tuple[Evidence, ...] = ()
+    installed_size: int | None = None  # since 1.1: bytes on disk, as the package database says
+    depends: tuple[str, ...] = ()  # since 1.1: names of the packages it needs (an alternative's first)
 
 
 @dataclass(frozen=True)

@@ -691,12 +691,35 @@ def _probes(d: Draft) -> None:
             d.probes.append(Probe("tcp", p.port, why="the port accepts connections"))
 
 
+def package_closure_bytes(names: Iterable[str], inv: Inventory) -> int:
+    """Installed size of NAMES and everything they depend on, as the server's package
+    database says (an upper bound: the base image already has the commonest)."""
+    by_name = {p.name: p for p in inv.packages if p.manager != "none"}
+    seen: set[str] = set()
+    todo = [n for n in names if n in by_name]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo.extend(dep for dep in by_name[name].depends if dep in by_name and dep not in seen)
+    return sum(by_name[n].installed_size or 0 for n in seen)
+
+
 def _size(d: Draft, ctx: Context) -> None:
+    """Base + the packages' installed sizes with their dependencies + copied files
+    (+ about 2 MB a library: wheels and npm packages vary too much to know here)."""
     base = BASE_SIZE_MB.get(ctx.family or "", 100) if d.strategy == "distro" else 150
+    packages = package_closure_bytes((p.name for p in d.packages), ctx.inventory) // 2**20
     copied = sum((c.size_bytes or 0) for c in d.svc.content_paths if any(f.source == c.path for f in d.files)) + sum(
         (c.size_bytes or 0) for c in d.svc.config_files if any(f.source == c.path for f in d.files)
     )
-    d.size_estimate_mb = base + 40 * len(d.packages) + 2 * len(d.libraries) + copied // 2**20
+    d.size_estimate_mb = base + packages + 2 * len(d.libraries) + copied // 2**20
+    d.decide(
+        "size_estimate_mb",
+        f"base ~{base} MB + packages {packages} MB (with their dependencies, from the package database) + "
+        f"{len(d.libraries)} libraries + copied files {copied // 2**20} MB",
+    )
     if d.size_estimate_mb > 1024:
         ctx.finding("warning", "large-image", f"{d.name}'s image is estimated at {d.size_estimate_mb} MB", d.name)
 

@@ -86,6 +86,38 @@ def test_dpkg_counts_installed_packages_like_dpkg_query() -> None:
     assert bash.version.raw.startswith("5.2.15") and bash.version.upstream == "5.2.15" and bash.version.series == "5.2"
 
 
+def test_dpkg_sizes_and_dependencies_as_dpkg_query_reports_them() -> None:
+    """Installed-Size (KiB) and the names in Pre-Depends/Depends, checked against
+    dpkg-query on the real status file (an alternative counts by its first name)."""
+    status = real("debian-minbase", "/var/lib/dpkg/status")
+    inv = inventory([DpkgDetector], {"/var/lib/dpkg/status": status})
+    out = subprocess.run(
+        [
+            "dpkg-query",
+            f"--admindir={FIXTURES / 'debian-minbase/root/var/lib/dpkg'}",
+            "-W",
+            "-f",
+            "${Package}\t${Installed-Size}\t${Pre-Depends}, ${Depends}\n",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    by_name = {p.name: p for p in inv.packages}
+    checked = 0
+    for line in out.splitlines():
+        name, size, deps = line.split("\t")
+        if name not in by_name:
+            continue
+        pkg = by_name[name]
+        assert pkg.installed_size == (int(size) * 1024 if size else None), name
+        want = [d.split("|")[0].strip().split(" ")[0].split(":")[0] for d in deps.split(",")]
+        assert list(pkg.depends) == list(dict.fromkeys(w for w in want if w)), name
+        checked += 1
+    assert checked == len(inv.packages) > 50
+    assert "libc6" in by_name["bash"].depends or "base-files" in by_name["bash"].depends
+
+
 def test_dpkg_changed_and_unowned_config() -> None:
     status = (
         "Package: demo\nStatus: install ok installed\nVersion: 1:2.0-1\nArchitecture: amd64\n"
