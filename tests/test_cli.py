@@ -34,9 +34,24 @@ def test_version() -> None:
     assert proc.returncode == 0 and proc.stdout.strip() == f"modernize {__version__}"
 
 
-@pytest.mark.parametrize(
-    "cmd", [[], ["scan"], ["detectors"], ["detectors", "list"], ["schema"], ["schema", "inventory"]]
-)
+def _commands() -> list[list[str]]:
+    """Every command and group of the real CLI, found by walking it."""
+    import typer
+
+    from modernize.cli import app
+
+    out: list[list[str]] = [[]]
+
+    def walk(group: object, prefix: list[str]) -> None:
+        for name, cmd in sorted(getattr(group, "commands", {}).items()):
+            out.append([*prefix, name])
+            walk(cmd, [*prefix, name])
+
+    walk(typer.main.get_command(app), [])
+    return out
+
+
+@pytest.mark.parametrize("cmd", _commands(), ids=lambda c: " ".join(c) or "(top)")
 def test_every_command_has_help(cmd: list[str]) -> None:
     proc = modernize(*cmd, "--help")
     assert proc.returncode == 0, proc.stderr

@@ -259,12 +259,36 @@ def _draft(svc: Service, ctx: Context, hosted: dict[str, str], know_all: dict[st
     drops = d.strategy == "official" and d.entry is not None and d.entry.drops_root
     if d.user is None and not knowledge.starts_as_root and not drops:
         ctx.finding("warning", "runs-as-root", f"{name} runs as root in its container", name, cite(svc.evidence)[:1])
+    _open_binds(d)
     _archives(d, ctx)
     _exclude_secrets(d, ctx)
     _volume_owners(d)
     _probes(d)
     _size(d, ctx)
     return d
+
+
+_OPEN = {"127.0.0.1": "0.0.0.0", "localhost": "0.0.0.0", "[::1]": "[::]", "::1": "::"}
+
+
+def _open_binds(d: Draft) -> None:
+    """A listen address on loopback, set on a line of a file the image carries, is
+    opened on that line: other containers reach the service by its name."""
+    for p in d.svc.ports:
+        if p.address not in ("127.0.0.1", "::1", "localhost"):
+            continue
+        for ev in p.evidence:
+            if ev.kind != "config" or not ev.path or not ev.line or not ev.excerpt:
+                continue
+            old = next((a for a in ("[::1]", "127.0.0.1", "localhost", "::1") if a in ev.excerpt), None)
+            if old is None:
+                continue
+            for i, f in enumerate(d.files):
+                if f.source == ev.path and not any(r.line == ev.line and r.old == old for r in f.rewrites):
+                    why = f"listened on {old} only: opened for the other containers"
+                    rewrite = Rewrite(old, _OPEN[old], why, ev.line, cite((ev,)))
+                    d.files[i] = replace(f, rewrites=(*f.rewrites, rewrite))
+                    d.decide(f"file {f.source}", f"{old} -> {_OPEN[old]}: {why}", cite((ev,)))
 
 
 def _volume_owners(d: Draft) -> None:

@@ -99,6 +99,9 @@ class MysqlKnowledge(Knowledge):
         d.decide("hardening", "runs as mysql from the start: no capabilities needed")
 
     def official(self, d: Draft, ctx: Context) -> None:
+        server = "mariadbd" if d.svc.software == "mariadb" else "mysqld"
+        d.command = (server, "--bind-address=0.0.0.0")
+        d.decide("command", "the image's server, listening beyond localhost whatever the server's my.cnf says")
         var = "MARIADB_ROOT_PASSWORD" if d.svc.software == "mariadb" else "MYSQL_ROOT_PASSWORD"
         d.env.append(_var_env(d, var))
         d.decide(f"env {var}", "the image sets the root password on first start; restore the dump after")
