@@ -100,6 +100,7 @@ def plan(
         d = _draft(svc, ctx, hosted, know)
         drafts.append(d)
     _share_images(drafts)
+    _socket_links(drafts, ctx)
     _assign_jobs(inventory, drafts, ctx)
     unassigned = _unassigned_jobs(inventory, drafts)
     services = tuple(d.freeze() for d in drafts)
@@ -645,6 +646,68 @@ def _depends(d: Draft, ctx: Context) -> None:
             continue
         d.depends_on.append(ctx.names[dep.target])
         _rewrite_dependency(d, dep, ctx)
+
+
+# the TCP port a server that listened on a unix socket takes in its container
+SOCKET_PORTS = {"php-fpm": 9000, "uwsgi": 3031, "gunicorn": 8000, "python-app": 8000, "postgresql": 5432,
+                "mariadb": 3306, "mysql": 3306, "redis": 6379, "memcached": 11211}  # fmt: skip
+
+
+def _socket_links(drafts: list[Draft], ctx: Context) -> None:
+    """A unix socket does not cross containers: where one service reached another
+    through a socket, the server listens on a TCP port in its container (the line of
+    its config that named the socket is rewritten) and the client's line that named
+    the socket names the server's compose name and port."""
+    by_id = {d.svc.id: d for d in drafts if d.strategy in ("official", "distro")}
+    used: dict[str, int] = {}
+    for dep in ctx.inventory.dependencies:
+        if not dep.socket or not dep.target or dep.source not in by_id or dep.target not in by_id:
+            continue
+        client, server = by_id[dep.source], by_id[dep.target]
+        listen = next((p for p in server.svc.ports if p.socket == dep.socket), None)
+        port = next((p.port for p in server.ports if p.proto == "tcp"), None)
+        if port is None or (listen is not None and any(ev.path for ev in listen.evidence)):
+            base = SOCKET_PORTS.get(server.svc.software, 9000)
+            port = used.get(dep.socket) or base + sum(1 for s in used if used[s] >= base and s != dep.socket)
+        used[dep.socket] = port
+        if not server.port(port):
+            server.ports.append(PortPlan(port, "tcp", None))
+            server.decide(f"port {port}/tcp", f"listened on {dep.socket}, which cannot cross containers")
+        if listen is not None:
+            for ev in listen.evidence:
+                if ev.kind == "config" and ev.path and ev.line:
+                    _rewrite_line(server, ctx, ev.path, ev.line, dep.socket, str(port), "a unix socket -> a TCP port")
+        for ev in dep.evidence:
+            if ev.path and ev.line:
+                old = f"unix:{dep.socket}" if ev.excerpt and f"unix:{dep.socket}" in ev.excerpt else dep.socket
+                new = f"{server.name}:{port}"
+                _rewrite_line(client, ctx, ev.path, ev.line, old, new, f"{server.name} is another container")
+        if server.name not in client.depends_on:
+            client.depends_on.append(server.name)
+        if server.healthcheck is None:
+            from modernize.plan.software import tcp_healthcheck
+
+            tcp_healthcheck(server)
+
+
+def _rewrite_line(d: Draft, ctx: Context, path: str, line: int, old: str, new: str, why: str) -> None:
+    """Rewrite OLD to NEW on one line of PATH in D's image, copying the file if the
+    plan did not copy it yet (a stock file that now differs)."""
+    linked = {link.path: link.target for link in d.links}
+    path = linked.get(path, path)
+    rewrite = Rewrite(old, new, why, line, (f"{path}:{line}",))
+    for i, f in enumerate(d.files):
+        if f.source == path:
+            if rewrite not in f.rewrites:
+                d.files[i] = replace(f, rewrites=(*f.rewrites, rewrite))
+            break
+    else:
+        ref = next((c for c in d.svc.config_files if c.path == path and c.kind == "file"), None)
+        if ref is None and not ctx.inventory.config_changes:
+            return
+        owner, group, mode = (ref.owner, ref.group, ref.mode) if ref else (None, None, None)
+        d.files.append(FileCopy(path, path, owner, group, mode, rewrites=(rewrite,)))
+    d.decide(f"file {path}", f"{old} -> {new}: {why}", (f"{path}:{line}",))
 
 
 def _rewrite_dependency(d: Draft, dep: object, ctx: Context) -> None:

@@ -22,7 +22,6 @@ class ForegroundKnowledge(Knowledge):
         "haproxy": ("haproxy", "-W", "-db", "-f", "/etc/haproxy/haproxy.cfg"),
         "mongodb": ("mongod", "--config", "/etc/mongod.conf", "--bind_ip_all"),
         "rabbitmq": ("rabbitmq-server",),
-        "php-fpm": ("php-fpm", "-F"),
     }
     software = tuple(commands)
     starts_as_root = True

@@ -188,3 +188,49 @@ class ApacheKnowledge(Knowledge):
         _logs(d)
         tcp_healthcheck(d)
         _hardening(d)
+
+
+class PhpFpmKnowledge(Knowledge):
+    """PHP-FPM runs the PHP code a web server hands it (FastCGI): the pools listen
+    on TCP in a container (the planner rewrites a socket), in the foreground, logging
+    to stderr."""
+
+    name = "php-fpm"
+    software = ("php-fpm",)
+    starts_as_root = True  # the master starts as root and runs each pool as its user
+
+    def image_key(self, svc: Service, ctx: Context) -> tuple[str, str | None, dict[str, str]] | None:
+        version = (svc.runtime or "").removeprefix("php")
+        if ctx.family not in ("debian", "ubuntu") or not version:
+            return None  # the image's /usr/local/etc layout takes Debian's pools only
+        return "php-fpm", version, {}
+
+    def distro(self, d: Draft, ctx: Context) -> None:
+        version = (d.svc.runtime or "").removeprefix("php")
+        if ctx.family in ("debian", "ubuntu") and version:
+            for p in ctx.inventory.packages:
+                if re.fullmatch(rf"php{re.escape(version)}-[a-z0-9-]+", p.name) and p.name != f"php{version}-fpm":
+                    d.packages.append(PackagePin(p.name, p.version.raw, pin_version(p.version.raw, ctx.family)[0]))
+            d.command = (f"php-fpm{version}", "--nodaemonize", "--force-stderr")
+            d.setup.append("install -d /run/php")
+            d.decide("packages", f"the PHP {version} extensions the server had installed")
+        else:
+            d.command = ("php-fpm", "--nodaemonize", "--force-stderr")
+        d.decide("command", "the FPM master in the foreground, its log on stderr")
+        tcp_healthcheck(d)
+        d.hardening = Hardening(
+            cap_drop=("ALL",), cap_add=("CHOWN", "SETGID", "SETUID", "KILL"), no_new_privileges=True
+        )
+        d.decide("hardening", "the master runs each pool as its user: it keeps only what that takes")
+
+    def official(self, d: Draft, ctx: Context) -> None:
+        version = (d.svc.runtime or "").removeprefix("php")
+        for i, f in enumerate(d.files):
+            m = re.match(rf"^/etc/php/{re.escape(version)}/fpm/pool\.d/(.+)$", f.target)
+            if m:
+                d.files[i] = replace(f, target=f"/usr/local/etc/php-fpm.d/{m.group(1)}")
+        d.decide("files", "pools go to /usr/local/etc/php-fpm.d, where the image's php-fpm.conf includes them")
+        d.command = ("php-fpm", "--nodaemonize", "--force-stderr")
+        d.hardening = Hardening(
+            cap_drop=("ALL",), cap_add=("CHOWN", "SETGID", "SETUID", "KILL"), no_new_privileges=True
+        )
