@@ -32,7 +32,7 @@ import yaml
 from modernize.detector import Detector
 from modernize.endpoints import DEFAULT_PORTS, classify_setting, endpoints_of_env, parse_url
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import Evidence, FileRef, InitUnit, Port, file_ref
+from modernize.model import Evidence, FileRef, InitUnit, Library, Port, file_ref
 from modernize.parsers.apprun import (
     Options,
     basename,
@@ -355,6 +355,7 @@ class RubyAppsDetector(Detector):
                 ruby = f"ruby{m.group(1)}.{m.group(2)}"
         if text is not None:
             sf.evidence.append(Evidence("file", lock))
+            sf.libraries.extend(Library("gem", n, v, (Evidence("file", lock),)) for n, v in sorted(gems.items()))
         own = {"rails": "puma", "unicorn_rails": "unicorn", "passenger": "passenger"}.get(server, server)
         if own in gems:
             sf.version = make_version(gems[own], "gem", sf.software)

@@ -110,3 +110,21 @@ def test_negatives() -> None:
     assert not inv.services
     inv = inventory(DETS, {"/srv/store/Gemfile.lock": LOCK})
     assert not inv.services
+
+
+def test_gems_are_typed_libraries_and_the_plan_bundles_them() -> None:
+    from modernize.plan.images import load_images
+    from modernize.plan.planner import Options, plan
+
+    inv = inventory(DETS, files("/usr/local/bin/bundle exec puma -C config/puma.rb"))
+    (svc,) = inv.services
+    assert {(lib.ecosystem, lib.name, lib.version) for lib in svc.libraries} == {
+        ("gem", "puma", "6.4.2"),
+        ("gem", "rails", "7.1.3"),
+        ("gem", "unicorn", "6.1.0"),
+    }
+    (sp,) = plan(inv, load_images(), Options()).services
+    assert sp.strategy == "official" and sp.image == "ruby:3.2-bookworm", sp.image
+    assert any("bundle install" in line and "deployment true" in line for line in sp.install)
+    assert sp.command == ("/usr/local/bin/bundle", "exec", "puma", "-C", "config/puma.rb")
+    assert sp.user == "rails" and sp.workdir == "/srv/store"

@@ -207,3 +207,43 @@ class TomcatKnowledge(Knowledge):
         if any(conf.match(f.source) for f in d.files):
             d.decide("files", "the server's Tomcat conf/ goes to /usr/local/tomcat/conf, the only one the image reads")
         tcp_healthcheck(d)
+
+
+class RubyKnowledge(Knowledge):
+    """Rack apps (puma, unicorn, Rails) and sidekiq: the gems at Gemfile.lock's
+    versions with bundler, run as the server's user."""
+
+    name = "ruby"
+    software = ("ruby-app", "sidekiq")
+
+    def _common(self, d: Draft, ctx: Context) -> None:
+        keep_command(d)
+        app_user(d, ctx)
+        root = next((c.path for c in d.svc.content_paths if c.role == "content"), d.svc.working_dir)
+        if root and d.build_from is None:
+            d.install.append(
+                f"cd {root} && bundle config set --local deployment true "
+                "&& bundle config set --local without 'development test' && bundle install"
+            )
+            d.decide("libraries", "`bundle install` in deployment mode: Gemfile.lock's versions")
+            ctx.finding(
+                "info",
+                "native-gems",
+                f"{d.name}: gems with native extensions need the build tools and -dev packages in the image",
+                d.name,
+            )
+        d.env.append(_env("RAILS_LOG_TO_STDOUT", "1"))
+        tcp_healthcheck(d)
+        _stateless(d)
+
+    def distro(self, d: Draft, ctx: Context) -> None:
+        # ruby-dev and build-essential compile native gems (puma, nio4r, pg) as on the server
+        for pkg in ("ruby", "ruby-bundler", "ruby-dev", "build-essential"):
+            raw = ctx.package_version(pkg)
+            d.packages.append(PackagePin(pkg, raw or "", pin_version(raw, ctx.family)[0] if raw else ""))
+        d.runtime = d.svc.runtime
+        self._common(d, ctx)
+
+    def official(self, d: Draft, ctx: Context) -> None:
+        d.runtime = d.svc.runtime
+        self._common(d, ctx)
