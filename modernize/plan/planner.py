@@ -94,7 +94,7 @@ def plan(
     names = compose_names(inventory.services, previous)
     ctx = Context(inventory, images, names, opts.strategy, knowledge=know)
     chosen = [s for s in inventory.services if _selected(s, names[s.id], opts)]
-    hosted = hosted_apps(chosen)
+    hosted = hosted_apps(chosen, inventory.dependencies)
     drafts: list[Draft] = []
     for svc in sorted(chosen, key=lambda s: names[s.id]):
         d = _draft(svc, ctx, hosted, know)
@@ -159,19 +159,33 @@ def _owner_name(worker: Service, services: Iterable[Service]) -> str | None:
 
 
 # -- apps inside a web server -----------------------------------------------------------
-def hosted_apps(services: list[Service]) -> dict[str, str]:
-    """app id -> web server id, for apps that run inside a web server (mod_php and
-    the like): no port and no command of their own, code among the server's content."""
+def hosted_apps(services: list[Service], deps: Iterable[object] = ()) -> dict[str, str]:
+    """app id -> id of the service its code runs in, for apps with no port and no
+    command of their own, whose code is among a web server's content: the web server
+    itself (mod_php, Passenger), or the FastCGI server it hands PHP to (PHP-FPM)."""
+    from modernize.model import Dependency
+
     out: dict[str, str] = {}
     webs = [s for s in services if s.kind == "web-server"]
+    fpm = {s.id: s for s in services if s.software == "php-fpm"}
+    hands_to = {
+        d.source: d.target for d in deps if isinstance(d, Dependency) and d.target in fpm and d.source and d.target
+    }
     for svc in services:
         if svc.kind != "app" or svc.ports or svc.command or not svc.instance:
             continue
         for web in webs:
             if any(c.path == svc.instance for c in web.content_paths):
-                out[svc.id] = web.id
+                php = (svc.runtime or "").startswith("php")
+                out[svc.id] = hands_to[web.id] if php and web.id in hands_to else web.id
                 break
     return out
+
+
+def project_root(path: str) -> str:
+    """The app's own directory for a document root: /var/www/shop for
+    /var/www/shop/public (the code beside a public/ root is the app's too)."""
+    return P.dirname(path) if P.basename(path) in ("public", "web", "htdocs", "public_html", "www") else path
 
 
 # -- one service --------------------------------------------------------------------------
@@ -522,6 +536,8 @@ def _hosted_files(d: Draft, app: Service, ctx: Context) -> None:
     """An app inside this web server: its code and config go into this image."""
     secrets = secret_paths(app)
     inside = [c.path for c in app.content_paths if c.kind == "dir" and c.role == "content"]
+    if d.svc.software == "php-fpm":
+        inside = sorted({project_root(p) for p in inside})  # PHP-FPM runs the code beside public/ too
     data_roots = [r.path for r in app.data_dirs]
     for path in inside:
         excl = [*APP_EXCLUDES, *(P.relpath(r, path) for r in data_roots if r.startswith(path.rstrip("/") + "/"))]
@@ -554,6 +570,8 @@ def _volumes(d: Draft, ctx: Context) -> None:
         _volume(d, r.path, r.role, r.size_bytes, ctx, r.evidence)
     # content another service writes (static files shared with an app) is baked, not shared
     data = {r.path for s in ctx.inventory.services for r in s.data_dirs}
+    if svc.kind == "web-server":
+        _document_roots(d, ctx, data)
     for sp in ctx.inventory.shared_paths:
         mine = any(x.path == sp.path for x in svc.content_paths) and sp.path not in {r.path for r in svc.data_dirs}
         if svc.id in sp.services and mine and sp.path in data:
@@ -563,6 +581,33 @@ def _volumes(d: Draft, ctx: Context) -> None:
             d.files.append(FileCopy(sp.path, sp.path, exclude=APP_EXCLUDES))
             d.decide(
                 f"files {sp.path}", "content this web server serves from another service's files", cite(sp.evidence)[:2]
+            )
+
+
+_ROOT_DIRECTIVES = ("root ", "DocumentRoot ", "docroot ", "server.document-root")
+
+
+def _document_roots(d: Draft, ctx: Context, data: set[str]) -> None:
+    """A web server's document roots (its `root`/`DocumentRoot` lines) are content
+    its image carries: static files. Other directories it serves (an `alias` to an
+    uploads folder) are data until shown otherwise: not baked, and said so."""
+    for ref in d.svc.content_paths:
+        if ref.kind != "dir" or ref.package or ref.path in data:
+            continue
+        lines = [ev.excerpt or "" for ev in ref.evidence]
+        if any(line.lstrip().startswith(_ROOT_DIRECTIVES) for line in lines):
+            d.files.append(FileCopy(ref.path, ref.path, ref.owner, ref.group, None, exclude=APP_EXCLUDES))
+            d.decide(
+                f"files {ref.path}", "a document root: the static files this server serves", cite(ref.evidence)[:1]
+            )
+        elif not any(sp.path == ref.path for sp in ctx.inventory.shared_paths):
+            ctx.finding(
+                "warning",
+                "served-directory-not-carried",
+                f"{d.name} serves {ref.path} (not a document root): if it holds data (uploads), make it a volume "
+                "shared with the service that writes it; if it is code, copy it in the Dockerfile",
+                d.name,
+                cite(ref.evidence)[:1],
             )
 
 
@@ -766,11 +811,12 @@ def _rewrite_dependency(d: Draft, dep: object, ctx: Context) -> None:
 def _probes(d: Draft) -> None:
     svc = d.svc
     vhosts = dict(svc.attributes).get("vhosts") or dict(svc.attributes).get("server_names") or ""
+    names = [n for n in re.split(r"[;,\s]+", vhosts) if n and not n.startswith("*") and ":" not in n and n != "_"]
     for p in d.ports:
         if p.proto != "tcp":
             continue
         if svc.kind in ("web-server",) or (svc.kind == "app" and p.publish):
-            host = vhosts.split(";")[0].split()[0] if vhosts.strip() else None
+            host = names[0] if names else None
             d.probes.append(
                 Probe("http", p.port, "/", host, "2xx,3xx", why="a 5xx or 404 means the app behind it is down")
             )
@@ -828,10 +874,11 @@ def _share_images(drafts: list[Draft]) -> None:
 def _owner_of_job(job: CronJob, drafts: list[Draft]) -> Draft | None:
     live = [d for d in drafts if d.strategy in ("official", "distro")]
     for d in live:
+        if d.svc.kind == "web-server":
+            continue  # a web server serves others' files: a job touching them is not the web server's
         data = {r.path for r in d.svc.data_dirs}
         roots = [c.path for c in d.svc.content_paths if c.role == "content" and c.kind == "dir" and c.path not in data]
-        if d.svc.kind == "web-server":
-            roots = []  # a web server serves others' files: a job touching them is not the web server's
+        roots += [f.source for f in d.files if f.exclude]  # code it carries for an app it hosts
         if any(r in job.command for r in roots) or (d.svc.command and d.svc.command[0] in job.command):
             return d
     for d in live:

@@ -23,22 +23,33 @@ def app_user(d: Draft, ctx: Context) -> None:
     user = d.svc.user
     if not user or user == "root":
         return
-    ids = ctx.user_ids(user)
-    d.user = user
-    if ids is None:
+    ids = create_user(d, ctx, user)
+    d.user = f"{ids[0]}:{ids[1]}" if ids else user  # numeric: the same on every host and in every volume
+    if ids:
+        d.decide("user", f"the server's user {user} ({ids[0]}:{ids[1]}), so files in volumes keep their owner")
+    else:
         d.decide("user", f"the server's user {user}; its ids are unknown (no /etc/passwd entry)")
-        d.setup.append(f"useradd --system --no-create-home --shell /usr/sbin/nologin {user}")
-        return
+
+
+def create_user(d: Draft, ctx: Context, user: str) -> tuple[int, int] | None:
+    """A setup line that creates the server's USER in the image with its ids, unless
+    the image has them (node's image has uid 1000). Returns (uid, gid) when known."""
+    ids = ctx.user_ids(user)
+    if ids is None:
+        d.setup.append(
+            f"id -u {user} >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin {user}"
+        )
+        return None
     uid, gid, group = ids
-    d.user = f"{uid}:{gid}"  # numeric: it resolves the same on every host and in every volume
     home = d.svc.working_dir or "/nonexistent"
-    # an image may already have these ids (node's image has uid 1000): reuse, do not fail
-    d.setup.append(
+    line = (
         f"(getent group {gid} >/dev/null || groupadd --system --gid {gid} {group}) && "
         f"(getent passwd {uid} >/dev/null || useradd --system --uid {uid} --gid {gid} "
         f"--home-dir {home} --no-create-home --shell /usr/sbin/nologin {user})"
     )
-    d.decide("user", f"the server's user {user} ({uid}:{gid}), so files in volumes keep their owner")
+    if line not in d.setup:
+        d.setup.insert(0, line)  # before anything that chowns to it
+    return uid, gid
 
 
 def _stateless(d: Draft) -> None:

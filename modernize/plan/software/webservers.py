@@ -205,7 +205,20 @@ class PhpFpmKnowledge(Knowledge):
             return None  # the image's /usr/local/etc layout takes Debian's pools only
         return "php-fpm", version, {}
 
+    @staticmethod
+    def _pools(d: Draft, ctx: Context) -> None:
+        """Each pool runs as its user: create those the image lacks with the server's
+        ids; pool logs go to stderr with the master's."""
+        from modernize.plan.software.apps import create_user
+
+        for key, value in d.svc.attributes:
+            m = re.search(r"\buser ([a-z_][a-z0-9_-]*)", value) if key.startswith("pool.") else None
+            if m and m.group(1) not in ("root", "www-data", "nobody"):
+                create_user(d, ctx, m.group(1))
+        _logs(d)
+
     def distro(self, d: Draft, ctx: Context) -> None:
+        self._pools(d, ctx)
         version = (d.svc.runtime or "").removeprefix("php")
         if ctx.family in ("debian", "ubuntu") and version:
             for p in ctx.inventory.packages:
@@ -224,6 +237,7 @@ class PhpFpmKnowledge(Knowledge):
         d.decide("hardening", "the master runs each pool as its user: it keeps only what that takes")
 
     def official(self, d: Draft, ctx: Context) -> None:
+        self._pools(d, ctx)
         version = (d.svc.runtime or "").removeprefix("php")
         for i, f in enumerate(d.files):
             m = re.match(rf"^/etc/php/{re.escape(version)}/fpm/pool\.d/(.+)$", f.target)
