@@ -346,6 +346,10 @@ def _run(
     out = Path(output)
     if out.exists() and not out.is_dir():
         raise UserError(f"{output}: exists and is not a directory")
+    if templates is not None and not Path(templates).is_dir():
+        raise UserError(f"--templates {templates}: not a directory")  # before anything is written
+    if strategy not in (None, "official", "distro", "lift"):
+        raise UserError(f"--strategy {strategy!r}: choose official, distro or lift")
     interactive = sys.stderr.isatty() and not quiet
     progress = Progress(interactive)
     snap = open_snapshot(source, max_file_size=max_file_size, progress=progress.bytes)

@@ -374,3 +374,22 @@ def test_a_file_the_plan_copies_that_is_gone_is_a_finding(tmp_path: Path) -> Non
     res = _modernize("generate", str(plan_file), "-o", str(tmp_path / "out"))
     assert res.returncode == 1 and "/etc/nginx/sites-available/intranet" in res.stderr
     assert (tmp_path / "out" / "compose.yaml").exists()  # the rest is generated
+
+
+def test_templates_can_be_overridden(tmp_path: Path) -> None:
+    """--templates DIR: a template found there replaces the built-in one; the others
+    stay the built-in ones."""
+    mine = tmp_path / "templates"
+    (mine / "dockerfile").mkdir(parents=True)
+    builtin = (REPO / "templates" / "dockerfile" / "Dockerfile.j2").read_text()
+    (mine / "dockerfile" / "Dockerfile.j2").write_text("# our house style\n" + builtin)
+    res = _modernize("run", "fixtures/alpine/root", "-o", str(tmp_path / "out"), "-q", "--templates", str(mine))
+    assert res.returncode == 0, res.stderr
+    dockerfiles = sorted((tmp_path / "out" / "services").glob("*/Dockerfile"))
+    assert dockerfiles and all(p.read_text().startswith("# our house style\n") for p in dockerfiles)
+    assert (tmp_path / "out" / "MIGRATION.md").read_text().startswith("# Moving")
+    bad = _modernize(
+        "run", "fixtures/alpine/root", "-o", str(tmp_path / "o2"), "-q", "--templates", str(tmp_path / "none")
+    )
+    assert bad.returncode == 2 and "--templates" in bad.stderr
+    assert not (tmp_path / "o2").exists()  # refused before anything was written
