@@ -438,6 +438,9 @@ class MailDetector(Detector):
             sf.config_files.append(FileRef(path, "config", evidence=(Evidence("config", path, via=via),)))
         values = self._dovecot_globals(conf, snap.is_dir("/usr/share/dovecot/protocols.d"))
         protocols = set(values["protocols"][0].split())
+        # each protocol's server comes in its own package (dovecot-imapd, -pop3d, -lmtpd,
+        # -managesieved): an image needs them as much as dovecot-core
+        sf.packages.extend(f"dovecot-{'managesieve' if p == 'sieve' else p}d" for p in sorted(protocols))
         sf.attributes["protocols"] = " ".join(sorted(protocols))
         listen, listen_ev = values["listen"]
         self._dovecot_ports(sf, conf, protocols, listen, listen_ev)

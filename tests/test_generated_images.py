@@ -106,33 +106,6 @@ KNOWN: dict[tuple[str, str], Known] = {
         "(fixtures/java-tomcat/README.md), so it cannot run anywhere; the JVM starting, finding "
         "the jar and stopping exactly there shows the image's java, jar path, user and read-only root work",
     ),
-    ("java-tomcat", "tomcat"): Known(
-        "probe",
-        r"Content is not allowed in prolog",
-        "generator bug: secrets/*.xml.example begin with '# ...' header lines before <?xml?>, so "
-        "tomcat-users.xml and Catalina/localhost/billing.xml written from them do not parse and "
-        "/billing is not deployed (modernize/generate/render.py _redacted)",
-    ),
-    ("mail-dns-files", "postfix"): Known(
-        "listen",
-        r"stopped before port 25 listened",
-        "generator bug: main.cf has myorigin = /etc/mailname, which the image lacks (master exits 1: "
-        "open /etc/mailname), /var/lib/postfix is chowned to root (master cannot create master.lock "
-        "as postfix), and postfix logs only to syslog, so the container exits 1 with an empty log",
-    ),
-    ("mail-dns-files", "dovecot"): Known(
-        "listen",
-        r"access\(/usr/lib/dovecot/imap\) failed",
-        "generator bug: the image installs dovecot-core only; the server has dovecot-imapd (imap is "
-        "enabled through protocols.d/imapd.protocol, which the image copies as if it were the server's own file)",
-    ),
-    ("mail-dns-files", "samba-ad-dc"): Known(
-        "stays-up",
-        r"misconfigured 'server role'",
-        "generator bug: samba-ad-dc.service is not enabled on the server (server role = standalone "
-        "server) yet gets an image and a compose service, whose samba exits at once; its CMD also "
-        "passes the unexpanded '$SAMBAOPTIONS'",
-    ),
 }
 
 
@@ -206,8 +179,11 @@ class Stack:
 
     @property
     def services(self) -> dict[str, Any]:
-        """The compose services this rig runs: all but the lift image."""
-        return {k: v for k, v in (self.compose.get("services") or {}).items() if k != self.lift}
+        """The compose services this rig runs, as `docker compose up` would: all but
+        the lift image and those in a profile (a service disabled on the server)."""
+        return {
+            k: v for k, v in (self.compose.get("services") or {}).items() if k != self.lift and not v.get("profiles")
+        }
 
     def names(self) -> list[str]:
         network = [self.network] if self.network else []
@@ -218,7 +194,7 @@ class Stack:
         for service in sorted(self.services):
             built = self.timings.get(f"build {service}")
             up = self.timings.get(f"up {service}")
-            state = "problem" if service in self.problems else ("listening" if self.ports.get(service) else "running")
+            state = "problem" if service in self.problems else ("listening" if self.ports.get(service) else "started")
             lines.append(
                 f"  {self.fixture}/{service}: "
                 + (f"built {built:.0f} s" if built is not None else "image shared")
@@ -650,12 +626,38 @@ def _scan_image(
     return hits
 
 
+def _controls(stack: Stack) -> dict[bytes, str]:
+    """Needles that must be found, to show the search reaches what was copied: per
+    build context a line of one copied file and, where it copies a zip (jar, war), a
+    line of a compressed member (found only by opening the archive)."""
+    controls: dict[bytes, str] = {}
+    contexts = {stack.out / "services" / s for s in stack.images if (stack.out / "services" / s).is_dir()}
+    for context in sorted(contexts):
+        files = sorted(p for p in (context / "rootfs").rglob("*") if p.is_file() and not p.is_symlink())
+        plain = [p for p in files if p.read_bytes()[:4] != b"PK\x03\x04"]
+        for path in plain[:1]:
+            line = max(path.read_bytes().splitlines() or [b""], key=len)
+            if len(line) >= 16:
+                controls[line] = f"control: a line of {path.relative_to(context)}"
+        for path in [p for p in files if p not in plain][:1]:
+            with zipfile.ZipFile(path) as zf:
+                for info in zf.infolist():
+                    if info.compress_type == zipfile.ZIP_DEFLATED and info.file_size >= 64:
+                        line = max(zf.read(info).splitlines() or [b""], key=len)
+                        if len(line) >= 16:
+                            controls[line] = f"control: a line of {path.relative_to(context)}!/{info.filename}"
+                            break
+    return controls
+
+
 def test_no_secret_in_any_image_layer(stack: Stack, tmp_path: Path) -> None:
     needles = {c.encode(): f"canary for a secret ({c})" for c in stack.canaries.values()}
     # values the copy still holds: inside archives (billing.war, reports.jar), in no file
     needles |= {v.encode(): f"original secret value {v!r}" for v in _secret_values(stack.fixture)}
     if stack.fixture == "python-web":
         assert len(stack.canaries) >= 4, stack.canaries
+    controls = _controls(stack)
+    needles |= controls
     hits: list[str] = []
     stats = {"layers": 0, "files": 0, "archive members": 0, "gzip members": 0, "unreadable archives": 0}
     seen: set[str] = set()
@@ -663,11 +665,15 @@ def test_no_secret_in_any_image_layer(stack: Stack, tmp_path: Path) -> None:
     for image in sorted(set(stack.images.values())):
         hits += _scan_image(image, tmp_path, needles, seen, stats)
     print(f"\n{stack.fixture}: searched {stats} in {time.monotonic() - began:.1f} s")
+    found = {label for label in controls.values() if any(h.endswith(f": {label}") for h in hits)}
+    assert found == set(controls.values()), f"the search missed {set(controls.values()) - found}"
+    hits = [h for h in hits if ": control: " not in h]
     assert not hits, "secrets in image layers:\n" + "\n".join(hits)
     if stack.images:
         assert stats["files"] > 1000, stats  # a sanity check of the search itself
     if EXPECTED[stack.fixture].archives:
         assert stats["archive members"] > 0, stats
+        assert any("!/" in label for label in controls.values()), controls
 
 
 def test_every_server_listens(stack: Stack) -> None:
@@ -696,7 +702,10 @@ def test_services_without_ports_stay_up(stack: Stack) -> None:
         name = stack.containers[service]
         time.sleep(max(0.0, stack.started[service] + SETTLE - time.monotonic()))
         if not ct.is_running(name):
-            problems[service] = f"stopped within {SETTLE:.0f} s of its start\n{_tail(name)}"
+            code = subprocess.run(
+                ["podman", "inspect", "-f", "{{.State.ExitCode}}", name], capture_output=True, text=True, timeout=60
+            ).stdout.strip()
+            problems[service] = f"stopped (exit code {code}) within {SETTLE:.0f} s of its start\n{_tail(name)}"
         elif "Traceback" in ct.logs(name):
             problems[service] = f"runs, but logged a Traceback\n{_tail(name)}"
     _judge(stack, "stays-up", problems, portless)

@@ -309,25 +309,43 @@ def _redact_line(line: str, force: bool) -> str:
 
 
 def _redacted(f: FileCopy, server_files: dict[str, ServerFile]) -> str:
-    head = (
-        f"# {f.source} from the server, its secret values replaced by {PLACEHOLDER}.\n"
-        f"# Copy it to secrets/{f.secret_name}, put the real values in, and keep it out of version control.\n"
-    )
+    """The secret file with its values left out, under a note in the file's own
+    comment syntax, so that the .example, once filled in, is the working file."""
+    lines = [
+        f"{f.source} from the server, its secret values replaced by {PLACEHOLDER}.",
+        f"Copy it to secrets/{f.secret_name}, put the real values in, and keep it out of version control.",
+    ]
     sf = server_files.get(f.source)
     if sf is None:
-        return head + "# (not in the snapshot: write this file from the server's copy)\n"
+        return _with_note("", [*lines, "(not in the snapshot: write this file from the server's copy)"], f.source)
     try:
         text = sf.data.decode("utf-8")
     except UnicodeDecodeError:
-        return head + "# (a binary file: copy it from the server)\n"
+        return _with_note("", [*lines, "(a binary file: copy it from the server)"], f.source)
     if "PRIVATE KEY" in text:
-        return head + "# (a private key: copy it from the server; it is never written here)\n"
-    body = redact_text(_rewrite(text.encode(), f).decode("utf-8"), f.redact)
-    if f.source.endswith(".php"):
-        head = head.replace("# ", "// ").replace("\n#", "\n//")
+        return _with_note("", [*lines, "(a private key: copy it from the server; it is never written here)"], f.source)
+    return _with_note(redact_text(_rewrite(text.encode(), f).decode("utf-8"), f.redact), lines, f.source)
+
+
+def _with_note(body: str, lines: list[str], path: str) -> str:
+    """BODY with LINES as a comment where the format allows one: after an XML
+    declaration, after PHP's opening tag, in // for JavaScript; none in JSON."""
+    if path.endswith((".json", ".pm2")) or body.lstrip().startswith(("{", "[")):
+        return body  # JSON has no comments: the note would break it
+    if path.endswith((".xml", ".xsd", ".xhtml")) or body.lstrip().startswith("<"):
+        note = "<!-- " + " ".join(lines).replace("--", "- -") + " -->\n"
+        if body.startswith("<?xml"):
+            end = body.find("?>") + 2
+            return body[:end] + "\n" + note + body[end:].lstrip("\n")
+        return note + body
+    if path.endswith((".php", ".js", ".ts")):
+        note = "".join(f"// {line}\n" for line in lines)
         if body.startswith("<?php"):
-            return body.replace("<?php", "<?php\n" + head.rstrip("\n"), 1)
-    return head + body
+            return body.replace("<?php", "<?php\n" + note.rstrip("\n"), 1)
+        return note + body
+    if path.endswith((".ini", ".cnf")) and body.lstrip().startswith(";"):
+        return "".join(f"; {line}\n" for line in lines) + body
+    return "".join(f"# {line}\n" for line in lines) + body
 
 
 # -- compose ---------------------------------------------------------------------------------
@@ -405,6 +423,8 @@ def compose_data(plan: Plan, project: str) -> dict[str, Any]:
         if h.no_new_privileges:
             spec["security_opt"] = ["no-new-privileges:true"]
         spec["restart"] = "unless-stopped"
+        if svc.profiles:
+            spec["profiles"] = list(svc.profiles)
         services[svc.name] = spec
     if plan.lift is not None:
         lift = plan.lift

@@ -125,6 +125,7 @@ class Draft:
     logs_to_stdout: list[str] = field(default_factory=list)
     size_estimate_mb: int | None = None
     replacement: str | None = None
+    profiles: list[str] = field(default_factory=list)
     why: list[Decision] = field(default_factory=list)
 
     def decide(self, what: str, why: str, evidence: tuple[str, ...] = ()) -> None:
@@ -163,5 +164,6 @@ class Draft:
             logs_to_stdout=tuple(sorted(set(self.logs_to_stdout))),
             size_estimate_mb=self.size_estimate_mb,
             replacement=self.replacement,
+            profiles=tuple(self.profiles),
             why=tuple(self.why),
         )

@@ -180,6 +180,7 @@ class ServicePlan:
     logs_to_stdout: tuple[str, ...] = ()  # log files linked to /dev/stdout or /dev/stderr
     size_estimate_mb: int | None = None
     replacement: str | None = None  # skip: what replaces it in a container world
+    profiles: tuple[str, ...] = ()  # compose profiles: a service disabled on the server starts only when asked
     why: tuple[Decision, ...] = ()
 
 

@@ -255,6 +255,13 @@ def _draft(svc: Service, ctx: Context, hosted: dict[str, str], know_all: dict[st
         d.replacement = _replacement(svc, hosted, ctx)
         return d
     _ports(d, ctx)
+    if svc.enabled is False:
+        d.profiles.append("disabled")
+        d.decide(
+            "profiles",
+            "disabled on the server: generated, but started only with `docker compose --profile disabled up`",
+            tuple(f"{m.system}: {m.name}" for m in svc.started_by),
+        )
     if strategy == "lift":
         return d
     _base_image(d, ctx)
@@ -472,6 +479,11 @@ def _files(d: Draft, ctx: Context) -> None:
         for ev in ref.evidence:
             if ev.kind == "file" and ev.path and ev.path != ref.path and "-enabled/" in ev.path:
                 d.links.append(Link(ev.path, ref.path))
+    handled = {f.source for f in d.files}
+    for path in sorted(secrets):
+        inside = any(path.startswith(c.path.rstrip("/") + "/") for c in svc.content_paths)
+        if path not in handled and "!/" not in path and not inside and path.startswith("/etc/"):
+            _mount_secret(d, path, None, None, ctx)  # a credentials file the config names (sasl_passwd)
     if d.svc.kind in ("app", "worker"):
         _app_code(d, ctx)
 

@@ -203,6 +203,10 @@ class TomcatKnowledge(Knowledge):
         )
         d.user = "tomcat"
         self._webapps(d, f"/var/lib/tomcat{series}")
+        # Tomcat unpacks WARs into webapps/ and writes work/: the image's copies must stay
+        # the tomcat user's, as the package made them (a COPY makes them root's)
+        d.setup.append(f"chown -R tomcat:tomcat /var/lib/tomcat{series}/webapps /var/lib/tomcat{series}/work")
+        d.decide("setup", "webapps/ and work/ belong to tomcat, which unpacks the WARs there")
         d.decide("command", "Debian's tomcat start script in the foreground, as the unit runs it")
         tcp_healthcheck(d)
 

@@ -138,7 +138,9 @@ class ApacheKnowledge(Knowledge):
         return super().no_official_reason(svc, ctx)
 
     def _debian(self, d: Draft, ctx: Context, image_php: bool) -> None:
-        d.command = ("apache2ctl", "-D", "FOREGROUND")
+        # apache2 itself as PID 1 (exec), with Debian's envvars: apache2ctl would stay
+        # in between and not pass signals on
+        d.command = ("/bin/sh", "-c", ". /etc/apache2/envvars && exec /usr/sbin/apache2 -DFOREGROUND")
         d.setup.append('. /etc/apache2/envvars && install -d "$APACHE_RUN_DIR" "$APACHE_LOCK_DIR"')
         mods = [m.strip() for m in dict(d.svc.attributes).get("modules", "").split(",") if m.strip()]
         mods = [m for m in mods if m != "php" and not m.startswith("mpm_")]
