@@ -102,18 +102,24 @@ def _registry(only: list[str], skip: list[str]) -> Registry:
     return Registry.from_entry_points().select(only, skip)
 
 
+OnlyOpt = Annotated[list[str], typer.Option("--only", help="Run only these detectors (names or tags).")]
+SkipOpt = Annotated[list[str], typer.Option("--skip", help="Do not run these detectors (names or tags).")]
+MaxFileSizeOpt = Annotated[
+    int, typer.Option(help="Files larger than this many bytes are recorded as skipped, not read.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")]
+
+
 @app.command("scan")
 def scan_cmd(
     source: Annotated[str, typer.Argument(help="A directory holding a server's root, or a tarball of it.")],
     output: Annotated[
         str, typer.Option("--output", "-o", help="Where to write the inventory ('-' for stdout).")
     ] = "inventory.json",
-    only: Annotated[list[str], typer.Option("--only", help="Run only these detectors (names or tags).")] = [],  # noqa: B006
-    skip: Annotated[list[str], typer.Option("--skip", help="Do not run these detectors (names or tags).")] = [],  # noqa: B006
-    max_file_size: Annotated[
-        int, typer.Option(help="Files larger than this many bytes are recorded as skipped, not read.")
-    ] = DEFAULT_MAX_FILE_SIZE,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
+    only: OnlyOpt = [],  # noqa: B006
+    skip: SkipOpt = [],  # noqa: B006
+    max_file_size: MaxFileSizeOpt = DEFAULT_MAX_FILE_SIZE,
+    quiet: QuietOpt = False,
 ) -> None:
     """Scan a server snapshot and write its inventory (inventory.json)."""
     # A scan builds hundreds of thousands of objects that live until the process
@@ -292,18 +298,16 @@ def generate_cmd(
 def run_cmd(
     source: Annotated[str, typer.Argument(help="A directory holding a server's root, or a tarball of it.")],
     output: Annotated[str, typer.Option("--output", "-o", help="The output folder.")] = "out",
-    only: Annotated[list[str], typer.Option("--only", help="Run only these detectors (names or tags).")] = [],  # noqa: B006
-    skip: Annotated[list[str], typer.Option("--skip", help="Do not run these detectors (names or tags).")] = [],  # noqa: B006
+    only: OnlyOpt = [],  # noqa: B006
+    skip: SkipOpt = [],  # noqa: B006
     strategy: StrategyOpt = None,
     images: ImagesOpt = [],  # noqa: B006
     image_map: ImageMapOpt = [],  # noqa: B006
     services: ServicesOpt = [],  # noqa: B006
     skip_services: SkipServicesOpt = [],  # noqa: B006
     templates: TemplatesOpt = None,
-    max_file_size: Annotated[
-        int, typer.Option(help="Files larger than this many bytes are recorded as skipped, not read.")
-    ] = DEFAULT_MAX_FILE_SIZE,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")] = False,
+    max_file_size: MaxFileSizeOpt = DEFAULT_MAX_FILE_SIZE,
+    quiet: QuietOpt = False,
 ) -> None:
     """Scan, plan and generate in one go: OUT/inventory.json, OUT/plan.yaml and the generated files."""
     gc.disable()  # as in scan: the index lives until the process ends

@@ -52,6 +52,14 @@ def create_user(d: Draft, ctx: Context, user: str) -> tuple[int, int] | None:
     return uid, gid
 
 
+def runtime_packages(d: Draft, ctx: Context, names: tuple[str, ...]) -> None:
+    """The distribution's packages of a runtime, pinned to the server's versions where
+    the server had them (unpinned, and so marked in the Dockerfile, where it did not)."""
+    for name in names:
+        raw = ctx.package_version(name)
+        d.packages.append(PackagePin(name, raw or "", pin_version(raw, ctx.family)[0] if raw else ""))
+
+
 def _stateless(d: Draft) -> None:
     d.hardening = Hardening(read_only=True, tmpfs=("/tmp",), cap_drop=("ALL",), no_new_privileges=True)
     d.decide("hardening", "an app user with its data in volumes: read-only root, /tmp in memory, no capabilities")
@@ -93,11 +101,7 @@ class PythonKnowledge(Knowledge):
     def distro(self, d: Draft, ctx: Context) -> None:
         if d.build_from is None:
             d.runtime = d.svc.runtime
-            for pkg in ("python3", "python3-venv"):
-                raw = ctx.package_version(pkg) or ""
-
-                pin = pin_version(raw, ctx.family)[0] if raw else ""
-                d.packages.append(PackagePin(pkg, raw, pin))
+            runtime_packages(d, ctx, ("python3", "python3-venv"))
             d.decide("packages", f"the distribution's Python ({d.svc.runtime or 'python3'}), as on the server")
         self._common(d, ctx, "python3")
 
@@ -130,10 +134,7 @@ class NodeKnowledge(Knowledge):
         _stateless(d)
 
     def distro(self, d: Draft, ctx: Context) -> None:
-        for pkg in ("nodejs", "npm"):
-            raw = ctx.package_version(pkg)
-
-            d.packages.append(PackagePin(pkg, raw or "", pin_version(raw, ctx.family)[0] if raw else ""))
+        runtime_packages(d, ctx, ("nodejs", "npm"))
         d.runtime = d.svc.runtime
         self._common(d, ctx)
 
@@ -253,9 +254,7 @@ class RubyKnowledge(Knowledge):
 
     def distro(self, d: Draft, ctx: Context) -> None:
         # ruby-dev and build-essential compile native gems (puma, nio4r, pg) as on the server
-        for pkg in ("ruby", "ruby-bundler", "ruby-dev", "build-essential"):
-            raw = ctx.package_version(pkg)
-            d.packages.append(PackagePin(pkg, raw or "", pin_version(raw, ctx.family)[0] if raw else ""))
+        runtime_packages(d, ctx, ("ruby", "ruby-bundler", "ruby-dev", "build-essential"))
         d.runtime = d.svc.runtime
         self._common(d, ctx)
 
