@@ -5,11 +5,13 @@ the writer's promise never to overwrite an edit, and bad input."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from modernize.plan.io import dump_plan, load_plan
 from modernize.plan.planner import Options, plan
 from modernize.scan import scan
 from modernize.snapshot import open_snapshot
+from tests.fixture_tree import materialize
 from tests.helpers import FIXTURES, REPO
 
 SCENARIOS = sorted(p.name for p in FIXTURES.iterdir() if (p / "root").is_dir())
@@ -30,9 +33,16 @@ GOLDEN = REPO / "tests" / "golden"
 HADOLINT = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
 
 
+@functools.cache
+def _tree(scenario: str) -> Path:
+    """The fixture as git cannot keep it: modes and owners from its manifest.tsv (a
+    clean clone has other modes, which the plan records)."""
+    return materialize(scenario, Path(tempfile.mkdtemp(prefix="modernize-gen-")))
+
+
 def generated(scenario: str, strategy: str | None = None, root: Path | None = None) -> dict[str, bytes]:
     """plan.yaml and every generated file, in process, as `run` makes them."""
-    source = root or FIXTURES / scenario / "root"
+    source = root or _tree(scenario)
     snap = open_snapshot(str(source))
     inv = scan(snap, Registry.from_entry_points(autoload=False)).inventory
     p = plan(inv, load_images(), Options(strategy=strategy, source=f"fixtures/{scenario}/root"))
@@ -299,7 +309,7 @@ def test_no_fixture_secret_reaches_the_output_even_inside_archives(scenario: str
                 assert value.encode() not in data, f"{scenario} ({strategy}): a secret value is in {rel}"
 
 
-def _tree(root: Path) -> dict[str, bytes]:
+def _files_of(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
@@ -318,7 +328,7 @@ def test_run_on_a_tarball_generates_what_the_directory_does(scenario: str, tmp_p
     by_dir = _modernize("run", f"fixtures/{scenario}/root", "-o", str(tmp_path / "dir"), "-q")
     by_tar = _modernize("run", str(archive), "-o", str(tmp_path / "tar"), "-q")
     assert by_dir.returncode == by_tar.returncode, by_tar.stderr
-    a, b = _tree(tmp_path / "dir"), _tree(tmp_path / "tar")
+    a, b = _files_of(tmp_path / "dir"), _files_of(tmp_path / "tar")
     assert a.pop("plan.yaml").replace(f"fixtures/{scenario}/root".encode(), str(archive).encode()) == b.pop("plan.yaml")
     assert sorted(a) == sorted(b)
     for rel in a:
@@ -326,7 +336,7 @@ def test_run_on_a_tarball_generates_what_the_directory_does(scenario: str, tmp_p
     # generate alone, from the plan, reads the tarball again in one declared pass
     again = _modernize("generate", str(tmp_path / "tar" / "plan.yaml"), "-o", str(tmp_path / "gen"))
     assert again.returncode == by_tar.returncode, again.stderr
-    gen = _tree(tmp_path / "gen")
+    gen = _files_of(tmp_path / "gen")
     for rel in gen:
         assert gen[rel] == b[rel], rel
 
