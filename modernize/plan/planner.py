@@ -42,7 +42,7 @@ from modernize.plan.values import env_variable, pin_version
 # What replaces host plumbing in a container world (strategy skip).
 REPLACEMENTS = {
     "sshd": "no SSH into containers: `docker compose exec SERVICE sh` for a shell",
-    "cron": "each job runs in its service's image: see the jobs in this plan and MIGRATION.md",
+    "cron": "each job runs in its service's image, started by the host's scheduler: see the jobs in plan.yaml",
     "rsyslog": "containers log to stdout/stderr; the engine collects the logs",
     "syslog-ng": "containers log to stdout/stderr; the engine collects the logs",
     "logrotate": "the engine rotates container logs (json-file max-size, journald)",
