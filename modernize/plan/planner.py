@@ -327,17 +327,25 @@ def _volume_owners(d: Draft) -> None:
 
 
 def _exclude_secrets(d: Draft, ctx: Context) -> None:
-    """No copied directory carries a file the inventory knows holds a secret, whichever
-    service the secret belongs to (two services may share one app directory)."""
-    paths = {x.path for s in ctx.inventory.services for x in s.secrets} | {x.path for x in ctx.inventory.host_secrets}
+    """No copied directory carries a file the inventory knows holds a secret, nor a
+    data directory (uploads, caches), whichever service they belong to: two services
+    may share one app directory, and a document root may hold another app's uploads."""
+    inv = ctx.inventory
+    secrets = {x.path for s in inv.services for x in s.secrets} | {x.path for x in inv.host_secrets}
+    data = {r.path for s in inv.services for r in s.data_dirs if not r.path.startswith("~")}
     for i, f in enumerate(d.files):
         if f.secret:
             continue
-        inside = sorted(P.relpath(p, f.source) for p in paths if p.startswith(f.source.rstrip("/") + "/"))
-        inside = [p for p in inside if "!/" not in p]
-        if inside and not set(inside) <= set(f.exclude):
-            d.files[i] = replace(f, exclude=tuple(sorted(set(f.exclude) | set(inside))))
-            d.decide(f"files {f.source}", "files holding secrets are left out: " + ", ".join(inside))
+        top = f.source.rstrip("/") + "/"
+        hidden = sorted(P.relpath(p, f.source) for p in secrets if p.startswith(top) and "!/" not in p)
+        stored = sorted(P.relpath(p, f.source) for p in data if p.startswith(top))
+        new = [p for p in (*hidden, *stored) if p not in f.exclude]
+        if new:
+            d.files[i] = replace(f, exclude=tuple(sorted(set(f.exclude) | set(new))))
+            if hidden:
+                d.decide(f"files {f.source}", "files holding secrets are left out: " + ", ".join(hidden))
+            if stored:
+                d.decide(f"files {f.source}", "data directories are left out (volumes): " + ", ".join(stored))
 
 
 def _archives(d: Draft, ctx: Context) -> None:
