@@ -73,15 +73,16 @@ class Expected:
     portless: frozenset[str] = frozenset()
     lift: str | None = None
     archives: bool = False  # its images carry zip/jar/war files: the scan must open some
+    disabled: frozenset[str] = frozenset()  # disabled on the server: in compose under a profile
 
 
 EXPECTED: dict[str, Expected] = {
     "python-web": Expected(frozenset({"intranet", "nginx", "postgresql", "redis"}), frozenset({"intranet-worker"})),
     "lamp": Expected(frozenset({"apache2", "mariadb"})),
-    "node-app": Expected(frozenset({"memcached", "shop", "shop-legacy"})),
+    "node-app": Expected(frozenset({"memcached", "shop"}), disabled=frozenset({"shop-legacy"})),
     "java-tomcat": Expected(frozenset({"reports", "tomcat"}), archives=True),
     "mail-dns-files": Expected(
-        frozenset({"bind9", "dovecot", "postfix", "samba"}), frozenset({"samba-ad-dc"}), lift="infra01-lift"
+        frozenset({"bind9", "dovecot", "postfix", "samba"}), lift="infra01-lift", disabled=frozenset({"samba-ad-dc"})
     ),
     "debian-minbase": Expected(frozenset()),
 }
@@ -528,6 +529,11 @@ def test_compose_holds_the_expected_services(stack: Stack) -> None:
     assert stack.lift == expected.lift
     if expected.lift:
         assert expected.lift in stack.compose["services"], stack.compose["services"].keys()
+    # a service disabled on the server is generated with the profile `disabled`: not
+    # started by `docker compose up`, and not here
+    profiled = {s for s, spec in stack.compose["services"].items() if spec.get("profiles")}
+    assert profiled == expected.disabled
+    assert all(stack.compose["services"][s]["profiles"] == ["disabled"] for s in profiled)
     buildable = {s for s, spec in stack.services.items() if "build" in spec}
     assert set(stack.services) == buildable, "a service without build: what does this test start for it?"
     assert buildable == expected.servers | expected.portless, stack.ports
