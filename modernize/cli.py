@@ -32,7 +32,9 @@ app = typer.Typer(
 )
 detectors_app = typer.Typer(help="The detector plugins installed.", no_args_is_help=True)
 schema_app = typer.Typer(help="JSON Schemas of modernize's files.", no_args_is_help=True)
+rules_app = typer.Typer(help="The readiness rules installed.", no_args_is_help=True)
 app.add_typer(detectors_app, name="detectors")
+app.add_typer(rules_app, name="rules")
 app.add_typer(schema_app, name="schema")
 
 EXIT_OK, EXIT_DETECTOR_ERRORS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -222,6 +224,18 @@ def _report(result: object, quiet: bool = False) -> int:
     return EXIT_DETECTOR_ERRORS if result.problems else EXIT_OK
 
 
+def _grades(report: dict[str, object]) -> str:
+    """The terminal's view of the readiness grades: one line per app."""
+    lines = ["  readiness"]
+    for host in report["hosts"]:  # type: ignore[attr-defined]
+        lines.append(
+            f"    {host['hostname']}: {host['grade']} ({host['score']}), about {host['effort_hours']} h of work"
+        )
+        for a in host["apps"]:
+            lines.append(f"      {a['grade']} {a['score']:>3}  {a['id']}  ({', '.join(a['services'])})")
+    return "\n".join(lines)
+
+
 @app.command("plan")
 def plan_cmd(
     inventory: Annotated[str, typer.Argument(help="inventory.json written by `modernize scan`.")],
@@ -390,6 +404,12 @@ def _run(
         plan = load_plan_file(plan_path) if kept else fresh
         gen = generate(plan, snap, out, command="run", templates=templates, check=kept)
         problems += _report(gen, quiet)
+        from modernize.pipeline import make_report, write_report
+
+        report = make_report(
+            [(source, inv)], rules=[], skip_rules=[], as_of=None, plans={plan.host.hostname or "": plan}
+        )
+        problems += _report(write_report(report, out / "report", "run", templates), quiet)
     finally:
         progress.done()
         snap.close()
@@ -397,12 +417,80 @@ def _run(
         from modernize.summary import summary
 
         typer.echo(summary(inv))
-        typer.echo(f"inventory, plan and generated files in {out}")
+        typer.echo(_grades(report))
+        typer.echo(f"inventory, plan, generated files and readiness report in {out}")
     for err in snap.errors:
         typer.echo(f"error: {err}", err=True)
     hold(snap, result)
     if problems or result.failed or not snap.complete:
         raise typer.Exit(EXIT_DETECTOR_ERRORS)
+
+
+RulesOpt = Annotated[list[str], typer.Option("--rules", help="Run only these rules (ids or categories).")]
+SkipRulesOpt = Annotated[list[str], typer.Option("--skip-rules", help="Do not run these rules (ids or categories).")]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="The date end-of-life rules judge by (YYYY-MM-DD; default today).")
+]
+
+
+@app.command("report")
+def report_cmd(
+    inventories: Annotated[list[str], typer.Argument(help="inventory.json files: one host or a whole fleet.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="The report folder.")] = "report",
+    plan_file: Annotated[
+        str | None, typer.Option("--plan", help="plan.yaml of a single host: rules that read the plan run too.")
+    ] = None,
+    rules: RulesOpt = [],  # noqa: B006
+    skip_rules: SkipRulesOpt = [],  # noqa: B006
+    as_of: AsOfOpt = None,
+    templates: TemplatesOpt = None,
+) -> None:
+    """Grade how ready each service, app and host is for containers: report.html, .md, .json and CSVs."""
+    from modernize.pipeline import load_plan_file, make_report, write_report
+    from modernize.serialize import load_inventory
+
+    loaded = []
+    for path in inventories:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"{path}: {exc.strerror}") from None
+        loaded.append((path, load_inventory(text, path)))
+    plans = {}
+    if plan_file:
+        plan = load_plan_file(Path(plan_file))
+        plans[plan.host.hostname or ""] = plan
+    report = make_report(loaded, rules=rules, skip_rules=skip_rules, as_of=as_of, plans=plans)
+    raise typer.Exit(_report(write_report(report, Path(output), "report", templates)))
+
+
+@rules_app.command("list")
+def rules_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="The catalogue as Markdown (docs/rules.md).")] = False,
+) -> None:
+    """List the readiness rules: id, severity, category, title, effort."""
+    from modernize.readiness.rule import RuleSet
+
+    rules = RuleSet.installed()
+    if markdown:
+        from modernize.readiness.catalogue import markdown as catalogue
+
+        sys.stdout.write(catalogue(rules))
+        return
+    if as_json:
+        typer.echo(json.dumps([r.record() for r in rules], indent=2))
+        return
+    for r in rules:
+        typer.echo(f"{r.id}  {r.severity:<7}  {r.category:<19}  {r.effort_hours:>4}h  {r.title}")
+
+
+@schema_app.command("report")
+def schema_report() -> None:
+    """Print the JSON Schema of report.json."""
+    from modernize.report.schema import report_schema
+
+    typer.echo(json.dumps(report_schema(), indent=2))
 
 
 @schema_app.command("plan")

@@ -129,3 +129,55 @@ def generate(
         f"{len(res.written)} files written, {len(res.unchanged)} unchanged, {len(res.beside)} beside as .new in {out}"
     )
     return result
+
+
+def make_report(
+    inventories: list[tuple[str, Inventory]],
+    *,
+    rules: list[str],
+    skip_rules: list[str],
+    as_of: str | None,
+    plans: dict[str, Plan] | None = None,
+) -> dict[str, object]:
+    """The readiness report's data for these inventories (and their plans by hostname)."""
+    from datetime import date
+
+    from modernize.readiness.assess import assess
+    from modernize.readiness.rule import RuleSet
+    from modernize.report.build import build
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        raise UserError(f"--as-of {as_of!r}: expected a date like 2026-12-06") from None
+    ruleset = RuleSet.installed().select(rules, skip_rules)
+    hosts = []
+    for _where, inv in inventories:
+        plan = (plans or {}).get(inv.host.hostname or "")
+        hosts.append(assess(inv, ruleset, plan, day))
+    return build(hosts, ruleset, day)
+
+
+def write_report(report: dict[str, object], out: Path, command: str, templates: str | None = None) -> StageResult:
+    """report.json, report.csv, findings.csv, report.md, report.html into OUT, through
+    the writer (a report folder inside a run folder records into the run's manifest)."""
+    from modernize.generate.render import _env
+    from modernize.report.build import findings_csv, services_csv, to_json
+
+    result = StageResult()
+    env = _env(Path(templates) if templates else None)
+    files = {
+        "report.json": to_json(report).encode(),
+        "report.csv": services_csv(report).encode(),
+        "findings.csv": findings_csv(report).encode(),
+        "report.md": env.get_template("report/report.md.j2").render(report=report).encode(),
+    }
+    html_env = _env(Path(templates) if templates else None, autoescape=True)
+    files["report.html"] = html_env.get_template("report/report.html.j2").render(report=report).encode()
+    root = out.parent if (out.parent / ".modernize" / "manifest.json").exists() else out
+    prefix = f"{out.name}/" if root != out else ""
+    res = OutputWriter(root, command).write({prefix + k: v for k, v in files.items()})
+    for rel in res.beside:
+        result.problems.append(f"{root / rel} was edited or is not modernize's: wrote {rel}.new beside it")
+    result.notes.append(f"readiness report in {out} ({len(res.written)} files written)")
+    return result

@@ -53,7 +53,7 @@ def _bytecode_cache() -> Any:
     return jinja2.FileSystemBytecodeCache(folder) if os.access(folder, os.W_OK) else None
 
 
-def _env(templates: Path | None) -> Any:
+def _env(templates: Path | None, autoescape: bool = False) -> Any:
     import jinja2
 
     loaders: list[jinja2.BaseLoader] = []
@@ -67,7 +67,7 @@ def _env(templates: Path | None) -> Any:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,
+        autoescape=autoescape,
     )
     env.filters["json"] = lambda v: json.dumps(v, ensure_ascii=False)
     env.filters["sh"] = shlex.quote

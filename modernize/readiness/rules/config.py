@@ -1,0 +1,79 @@
+"""Configuration: secrets, hard-wired addresses and names, localhost coupling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from modernize.readiness.rule import Context, Hit, Rule, cite
+from modernize.readiness.rules._util import LOOPBACK, by_id, is_ip
+
+
+def _secrets(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        files = sorted({x.path for x in s.secrets})
+        if files:
+            keys = ", ".join(sorted({x.key for x in s.secrets})[:6])
+            yield Hit(s.id, f"{len(s.secrets)} secret(s) ({keys}) in {', '.join(files[:4])}",
+                      tuple(f"{x.path}:{x.line}" if x.line else x.path for x in s.secrets)[:6])  # fmt: skip
+
+
+def _hard_ips(ctx: Context) -> Iterator[Hit]:
+    for d in ctx.inventory.dependencies:
+        if d.external and is_ip(d.host) and d.host not in LOOPBACK:
+            yield Hit(d.source if d.source in by_id(ctx.inventory) else None,
+                      f"reaches {d.host}:{d.port or ''} by address ({d.via})", cite(d.evidence)[:2])  # fmt: skip
+
+
+def _localhost(ctx: Context) -> Iterator[Hit]:
+    services = by_id(ctx.inventory)
+    for d in ctx.inventory.dependencies:
+        if d.target and (d.host in LOOPBACK or d.socket) and d.source in services:
+            how = d.socket or f"{d.host}:{d.port}"
+            yield Hit(d.source, f"reaches {d.target} on {how} ({d.via}): they will be in different containers",
+                      cite(d.evidence)[:2])  # fmt: skip
+
+
+def _external(ctx: Context) -> Iterator[Hit]:
+    services = by_id(ctx.inventory)
+    for d in ctx.inventory.dependencies:
+        if d.external and not is_ip(d.host) and d.source in services:
+            yield Hit(d.source, f"depends on {d.host}:{d.port or ''} outside this host ({d.via})", cite(d.evidence)[:1])
+
+
+def _vhosts(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        names = dict(s.attributes).get("vhosts") or dict(s.attributes).get("server_names")
+        if names and s.kind == "web-server":
+            yield Hit(s.id, f"answers for host names: {names[:120]}", cite(s.evidence)[:1])
+
+
+RULES = [
+    Rule(
+        "CF001", "Secrets in configuration or environment files", "configuration", "minor", 2,
+        "each secret moves to the platform's secret store once",
+        "Keep the values out of images: environment variables from a secret store, or mounted secret files "
+        "(the generated compose does both); rotate what was in files many people could read.",
+        _secrets, ("https://docs.docker.com/compose/how-tos/use-secrets/",),
+    ),
+    Rule(
+        "CF002", "Addresses hard-wired as IPs", "configuration", "minor", 1,
+        "a DNS name exists or can be made",
+        "Replace the IP with a DNS name (or an environment variable) so the peer can move.", _hard_ips,
+    ),
+    Rule(
+        "CF003", "Services coupled through localhost or a unix socket", "configuration", "minor", 1,
+        "the setting can name the other service",
+        "Point the setting at the other service's name and port (the generated plan rewrites it, with evidence).",
+        _localhost,
+    ),
+    Rule(
+        "CF004", "Depends on systems outside this host", "configuration", "info", 1,
+        "the containers reach the same network",
+        "Make sure the container network reaches these peers (routing, firewall, DNS).", _external,
+    ),
+    Rule(
+        "CF005", "Name-based virtual hosts", "configuration", "info", 1,
+        "DNS and TLS for each name move with the web server",
+        "Keep the names in DNS pointing at the new entry point, and carry each name's certificate.", _vhosts,
+    ),
+]  # fmt: skip

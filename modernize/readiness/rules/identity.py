@@ -1,0 +1,95 @@
+"""Identity and access: who the service runs as, and who may log in to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from modernize.readiness.rule import Context, Hit, Rule, cite
+
+_MANAGEMENT = {"tomcat": ("manager", "host-manager"), "rabbitmq": ("management",)}
+
+
+def _as_root(ctx: Context) -> Iterator[Hit]:
+    masters = ("nginx", "apache2", "httpd", "postfix", "dovecot", "bind9", "samba", "php-fpm", "haproxy")
+    for s in ctx.services():
+        if (s.user in (None, "root")) and s.software not in masters and s.command:
+            yield Hit(s.id, f"{s.name} runs as root", cite(s.evidence)[:1])
+
+
+def _privileged_ports(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        low = sorted({p.port for p in s.ports if p.port is not None and p.port < 1024})
+        if low and s.kind not in ("web-server", "mail", "dns", "file-share"):
+            yield Hit(
+                s.id, f"listens on privileged port(s) {low}", tuple(e for p in s.ports for e in cite(p.evidence))[:2]
+            )
+
+
+def _account_files(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        stores = sorted({x.path for x in s.secrets if x.path.endswith(("tomcat-users.xml", ".htpasswd", "htpasswd"))})
+        if stores:
+            yield Hit(s.id, f"keeps its users' passwords in {', '.join(stores)}", stores)  # type: ignore[arg-type]
+
+
+def _sudo(ctx: Context) -> Iterator[Hit]:
+    for r in ctx.inventory.sudoers:
+        if r.nopasswd:
+            yield Hit(None, f"{r.subject} may run commands as root without a password", cite(r.evidence)[:1])
+
+
+def _human_accounts(ctx: Context) -> Iterator[Hit]:
+    humans = [u for u in ctx.inventory.users if u.human and not u.locked]
+    if humans:
+        yield Hit(None, f"{len(humans)} people log in to this host: {', '.join(u.name for u in humans[:6])}",
+                  tuple(e for u in humans[:3] for e in cite(u.evidence)))  # fmt: skip
+
+
+def _management(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        attrs = dict(s.attributes)
+        apps = attrs.get("webapps", "") + " " + attrs.get("plugins", "")
+        for word in _MANAGEMENT.get(s.software, ()):
+            if word in apps:
+                yield Hit(s.id, f"a management interface ({word}) is deployed", cite(s.evidence)[:1])
+
+
+RULES = [
+    Rule(
+        "IA001", "An app that runs as root", "identity and access", "major", 2,
+        "the app needs no root privilege once its ports and files are set up",
+        "Run it as an unprivileged user (USER in the Dockerfile; the generated plan keeps the server's "
+        "user where there was one) and give files to that user.", _as_root,
+        ("https://docs.docker.com/build/building/best-practices/#user",),
+    ),
+    Rule(
+        "IA002", "An app on a privileged port", "identity and access", "minor", 1,
+        "the port can change behind a published port",
+        "Listen on a port above 1024 inside the container and publish the old port, or keep NET_BIND_SERVICE.",
+        _privileged_ports,
+    ),
+    Rule(
+        "IA003", "Application accounts in local files", "identity and access", "minor", 2,
+        "the file is mounted as a secret",
+        "Mount the accounts file as a secret, or move the accounts to the organisation's directory (LDAP/SSO).",
+        _account_files,
+    ),
+    Rule(
+        "IA004", "Passwordless sudo", "identity and access", "info", 0.5,
+        "nobody needs a shell in the containers",
+        "Nothing carries over into containers: administrators use `docker compose exec`; review who had root.",
+        _sudo,
+    ),
+    Rule(
+        "IA005", "People log in to the host", "identity and access", "info", 1,
+        "what they did by hand is written down",
+        "Ask each person what they change on this host by hand: that work needs a home (CI, config, a job).",
+        _human_accounts,
+    ),
+    Rule(
+        "IA006", "A management interface is deployed", "identity and access", "major", 2,
+        "it is needed, and can be kept off the public port",
+        "Remove it, or keep it on an internal network with its own credentials.", _management,
+        ("https://tomcat.apache.org/tomcat-10.1-doc/manager-howto.html",),
+    ),
+]  # fmt: skip

@@ -1,0 +1,107 @@
+"""Process model: how services are started and whether that survives one process
+per container."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from modernize.readiness.rule import Context, Hit, Rule, cite
+
+
+def _shared_starter(ctx: Context) -> Iterator[Hit]:
+    by_starter: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for s in ctx.services():
+        for m in s.started_by:
+            if m.system in ("supervisord", "sysv", "pm2", "openrc") or m.system == "systemd":
+                by_starter[(m.system, m.name)].append(s.id)
+    for (system, name), ids in sorted(by_starter.items()):
+        if len(ids) > 1:
+            for sid in ids:
+                yield Hit(sid, f"{system} {name} starts {len(ids)} services: {', '.join(sorted(ids))}", ())
+    for s in ctx.services():
+        if any(m.system == "supervisord" for m in s.started_by):
+            yield Hit(s.id, "started by supervisord, a process manager the container replaces", cite(s.evidence)[:2])
+
+
+def _sysv(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        m = next((m for m in s.started_by if m.system in ("sysv", "openrc")), None)
+        if m is not None and not any(x.system == "systemd" for x in s.started_by):
+            yield Hit(s.id, f"started by the init script {m.name}: its logic must become the container's command",
+                      cite(m.evidence)[:2])  # fmt: skip
+
+
+def _inside_web_server(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        if s.kind == "app" and not s.ports and not s.command and s.runtime:
+            yield Hit(s.id, f"{s.name} ({s.runtime}) has no process or port of its own: it runs inside a server",
+                      cite(s.evidence)[:2])  # fmt: skip
+
+
+def _systemd_features(ctx: Context) -> Iterator[Hit]:
+    sockets = [u for u in ctx.inventory.units if u.type == "socket" and u.triggers and u.enabled]
+    for s in ctx.services():
+        for m in s.started_by:
+            for u in sockets:
+                if u.triggers == m.name:
+                    yield Hit(s.id, f"socket-activated by {u.name}: the container must listen itself", (u.path,))
+
+
+def _unclassified(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        if not s.classified:
+            yield Hit(
+                s.id, f"{s.name}: no detector knows what this is ({' '.join(s.command)[:80]})", cite(s.evidence)[:3]
+            )
+
+
+def _forking(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        cmd = " ".join(s.command)
+        for flag in ("daemon on;", "--daemonize yes", " --daemon ", " start-stop-daemon "):
+            if flag in f" {cmd} ":
+                yield Hit(s.id, f"its command daemonizes ({flag.strip()}): the container needs it in the foreground",
+                          cite(s.evidence)[:1])  # fmt: skip
+                break
+
+
+RULES = [
+    Rule(
+        "PM001", "Several services under one starter or a process manager", "process model", "major", 6,
+        "each program becomes its own container",
+        "Split the programs into one container each (compose services); drop supervisord/pm2 in favour of the "
+        "engine's restart policy.", _shared_starter,
+        ("https://docs.docker.com/engine/containers/multi-service_container/",),
+    ),
+    Rule(
+        "PM002", "Started by a SysV/OpenRC init script", "process model", "minor", 3,
+        "the script's logic (environment, checks, pid files) is short",
+        "Read the init script and carry what it does before starting the program into the Dockerfile or an "
+        "entrypoint; run the program itself in the foreground.", _sysv,
+    ),
+    Rule(
+        "PM003", "An app that lives inside a server", "process model", "minor", 4,
+        "the app moves with its server's image (mod_php, PHP-FPM, Passenger, mod_wsgi)",
+        "Build the app into the image of the server that runs it, or move it to its own app server "
+        "(PHP-FPM, gunicorn) behind a web server container.", _inside_web_server,
+    ),
+    Rule(
+        "PM004", "Socket activation by systemd", "process model", "major", 4,
+        "the program can listen on its own",
+        "Configure the program to open its port itself; containers have no systemd to hand sockets over.",
+        _systemd_features, ("https://www.freedesktop.org/software/systemd/man/latest/systemd.socket.html",),
+    ),
+    Rule(
+        "PM005", "Software no detector recognised", "process model", "major", 8,
+        "someone who knows it can say how it runs",
+        "Find out what the program is, what it reads and writes and what it listens on; the plan lifts it "
+        "with the whole host until then.", _unclassified,
+    ),
+    Rule(
+        "PM006", "A daemon that forks into the background", "process model", "minor", 1,
+        "the program has a foreground switch",
+        "Run it in the foreground (nginx `daemon off;`, redis `--daemonize no`); the generated Dockerfile does.",
+        _forking,
+    ),
+]  # fmt: skip

@@ -1,0 +1,105 @@
+"""State: where services keep data, logs and backups, and what ties it to this host."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from modernize.readiness.rule import Context, Hit, Rule, cite
+
+_BACKUP = re.compile(r"\b(pg_dump|pg_dumpall|mysqldump|mariadb-dump|mongodump|tar|rsync|borg|restic)\b")
+
+
+def _log_files(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        files = [r for r in s.log_paths if r.path.endswith(".log") or r.kind == "dir"]
+        if files:
+            yield Hit(s.id, f"logs to {len(files)} file(s): {', '.join(r.path for r in files[:4])}",
+                      tuple(e for r in files[:3] for e in cite(r.evidence)))  # fmt: skip
+
+
+def _shared_data(ctx: Context) -> Iterator[Hit]:
+    data = {r.path for s in ctx.inventory.services for r in s.data_dirs}
+    for sp in ctx.inventory.shared_paths:
+        if sp.path in data:
+            for sid in sp.services:
+                yield Hit(sid, f"{sp.path} is written and read by {len(sp.services)} services", cite(sp.evidence)[:3])
+
+
+def _home_data(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        for r in s.data_dirs:
+            if r.path.startswith(("~", "/home/")):
+                yield Hit(s.id, f"keeps data in users' home directories ({r.path})", cite(r.evidence)[:2])
+
+
+def _local_backups(ctx: Context) -> Iterator[Hit]:
+    for job in ctx.inventory.cron_jobs:
+        m = _BACKUP.search(job.command)
+        if m:
+            yield Hit(None, f"`{job.schedule}` runs {m.group(1)} as {job.user}: backups kept on this host's disk?",
+                      (f"{job.path}:{job.line}" if job.line else job.path,))  # fmt: skip
+
+
+def _tmp_state(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        for r in (*s.data_dirs, *s.content_paths):
+            if r.path.startswith(("/tmp/", "/var/tmp/")):
+                yield Hit(s.id, f"keeps state in {r.path}", cite(r.evidence)[:1])
+
+
+def _large_data(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        size = sum(r.size_bytes or 0 for r in s.data_dirs)
+        if size >= 50 * 2**30:
+            yield Hit(s.id, f"{size / 2**30:.0f} GiB of data to move", tuple(r.path for r in s.data_dirs))
+
+
+def _hostname_state(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        if s.software == "rabbitmq":
+            yield Hit(s.id, "RabbitMQ keys its database by the node name (rabbit@HOSTNAME)", cite(s.evidence)[:1])
+
+
+RULES = [
+    Rule(
+        "ST001", "Logs written to files", "state", "minor", 1,
+        "the software can log to stdout/stderr or a link to them",
+        "Send logs to stdout/stderr (the generated images link the files there) or mount a log volume and ship it.",
+        _log_files, ("https://docs.docker.com/engine/logging/",),
+    ),
+    Rule(
+        "ST002", "Data shared between services on local disk", "state", "minor", 4,
+        "one named volume (or shared storage) serves all of them",
+        "Mount one volume into each service (read-only where it only reads), or move the files to object storage.",
+        _shared_data,
+    ),
+    Rule(
+        "ST003", "Backups written on the host", "state", "major", 4,
+        "the backup moves to a job with its own volume or to the platform's backups",
+        "Run the dump from a scheduled container into a backup volume or object storage, and test a restore.",
+        _local_backups,
+    ),
+    Rule(
+        "ST004", "Data in users' home directories", "state", "major", 6,
+        "the homes become a volume",
+        "Move per-user data to a dedicated volume, or a managed mail/file service.", _home_data,
+    ),
+    Rule(
+        "ST005", "State in /tmp", "state", "minor", 2,
+        "what is there can be lost or moved to a volume",
+        "Put state the service needs to keep on a volume; /tmp is memory in the generated containers.", _tmp_state,
+    ),
+    Rule(
+        "ST006", "A lot of data to move", "state", "minor", 8,
+        "a copy window and network bandwidth for 50 GiB or more",
+        "Plan the copy: a first rsync while the service runs, a short stop, a final sync; or keep the data on "
+        "shared storage.", _large_data,
+    ),
+    Rule(
+        "ST007", "State keyed by the host name", "state", "minor", 2,
+        "the container's hostname can be set to the old node name",
+        "Set `hostname:` in compose to the old name, or migrate the node's data to the new name.",
+        _hostname_state, ("https://www.rabbitmq.com/docs/clustering#node-names",),
+    ),
+]  # fmt: skip

@@ -1,0 +1,218 @@
+"""Readiness rules, grades and the report, on scans of the fixture servers.
+
+Every rule fires on a fixture server (or on a copy of one with the one thing the
+rule is about added), with evidence, and the clean minimal Debian stays silent."""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from modernize.detector import Registry
+from modernize.readiness.assess import HostGrade, ServiceGrade, assess, grade_of
+from modernize.readiness.rule import SEVERITIES, Hit, RuleSet
+from modernize.report.build import build
+from modernize.report.schema import report_schema
+from modernize.scan import scan
+from modernize.snapshot import open_snapshot
+from tests.fixture_tree import materialize, scenarios
+from tests.helpers import REPO
+
+AS_OF = date(2026, 12, 6)
+RULES = RuleSet.installed()
+
+
+def _scan(root: Path) -> object:
+    return scan(open_snapshot(str(root)), Registry.from_entry_points(autoload=False)).inventory
+
+
+@functools.cache
+def _root(scenario: str) -> Path:
+    return materialize(scenario, Path(tempfile.mkdtemp(prefix="modernize-ready-")))
+
+
+@functools.cache
+def graded(scenario: str, as_of: date = AS_OF) -> HostGrade:
+    return assess(_scan(_root(scenario)), RULES, None, as_of)  # type: ignore[arg-type]
+
+
+def fired(host: HostGrade) -> dict[str, list[Hit]]:
+    out: dict[str, list[Hit]] = {}
+    for f in [*host.host_findings, *(f for s in host.services for f in s.findings)]:
+        out.setdefault(f.rule.id, []).append(f.hit)
+    return out
+
+
+def _with(scenario: str, files: dict[str, str], tmp: Path) -> HostGrade:
+    """A copy of a fixture server with FILES added, scanned and graded."""
+    root = tmp / scenario
+    shutil.copytree(_root(scenario), root, symlinks=True)
+    for path, text in files.items():
+        target = root / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if text.startswith("->"):
+            target.symlink_to(text[2:].strip())
+        else:
+            target.write_text(text)
+    return assess(_scan(root), RULES, None, AS_OF)  # type: ignore[arg-type]
+
+
+# rule -> a fixture server it fires on, as read in the fixture's files
+FIRES_ON = {
+    "CF001": "python-web", "CF002": "java-tomcat", "CF003": "python-web", "CF004": "python-web",
+    "CF005": "lamp", "HC001": "python-web", "HC002": "mail-dns-files", "HC003": "python-web",
+    "HC004": "mail-dns-files", "HC005": "rhel9", "HC006": "python-web", "HC007": "mail-dns-files",
+    "IA001": "mail-dns-files", "IA003": "java-tomcat", "IA004": "python-web", "IA005": "python-web",
+    "OP001": "python-web", "OP003": "java-tomcat", "OP004": "mail-dns-files", "OP005": "mail-dns-files",
+    "PM001": "mail-dns-files", "PM002": "alpine", "PM003": "lamp", "PM005": "mail-dns-files",
+    "PM004": "mail-dns-files", "PM006": "python-web", "ST001": "python-web", "ST002": "python-web", "ST004": "mail-dns-files",
+    "SW001": "alpine", "SW003": "python-web", "SW004": "php-fpm", "SW005": "python-web",
+}  # fmt: skip
+# rules no fixture has the facts for yet: each gets a test on a fixture copy below, or
+# waits for the inventory fact it needs (listed, so that a new firing is noticed)
+ADDED = {"ST003", "IA006"}
+NOT_YET = {"IA002", "OP002", "ST005", "ST006", "ST007", "SW002"}
+
+
+def test_every_rule_is_a_complete_record() -> None:
+    assert len(RULES) >= 40
+    for r in RULES:
+        assert r.id[:2].isalpha() and r.id[2:].isdigit() and len(r.id) == 5, r.id
+        assert r.severity in SEVERITIES and r.effort_hours > 0 and r.title and r.remediation and r.assumptions
+    assert set(FIRES_ON) | ADDED | NOT_YET == {r.id for r in RULES}
+
+
+@pytest.mark.parametrize("rule_id", sorted(FIRES_ON))
+def test_rule_fires_on_a_fixture_with_evidence(rule_id: str) -> None:
+    hits = fired(graded(FIRES_ON[rule_id])).get(rule_id)
+    assert hits, f"{rule_id} did not fire on {FIRES_ON[rule_id]}"
+    assert any(h.evidence for h in hits), f"{rule_id} fired without evidence"
+
+
+def test_rules_no_fixture_fires_are_the_listed_ones() -> None:
+    seen = {rid for s in scenarios() for rid in fired(graded(s))}
+    assert {r.id for r in RULES} - seen == ADDED | NOT_YET
+
+
+def test_a_clean_minimal_debian_is_silent() -> None:
+    """debian-minbase before bookworm's regular support ended: nothing to say."""
+    host = graded("debian-minbase", date(2026, 1, 1))
+    assert fired(host) == {} and host.score == 100 and host.failed_rules == []
+    assert "SW005" in fired(graded("debian-minbase"))  # and after it, only that
+
+
+def test_local_backups(tmp_path: Path) -> None:
+    host = _with(
+        "python-web", {"/etc/cron.d/db-dump": "15 1 * * * postgres pg_dump intranet > /var/backups/i.sql\n"}, tmp_path
+    )
+    (hit,) = fired(host)["ST003"]
+    assert "pg_dump" in hit.message and hit.evidence == ("/etc/cron.d/db-dump:1",)
+
+
+def test_socket_activation(tmp_path: Path) -> None:
+    unit = "[Socket]\nListenStream=8000\n\n[Install]\nWantedBy=sockets.target\n"
+    host = _with(
+        "python-web",
+        {
+            "/etc/systemd/system/intranet.socket": unit,
+            "/etc/systemd/system/sockets.target.wants/intranet.socket": "->/etc/systemd/system/intranet.socket",
+        },
+        tmp_path,
+    )
+    hits = fired(host)["PM004"]
+    assert hits and hits[0].evidence == ("/etc/systemd/system/intranet.socket",)
+
+
+def test_a_management_interface(tmp_path: Path) -> None:
+    web = '<?xml version="1.0"?>\n<web-app><display-name>Tomcat Manager Application</display-name></web-app>\n'
+    host = _with("java-tomcat", {"/var/lib/tomcat10/webapps/manager/WEB-INF/web.xml": web}, tmp_path)
+    assert [s for s in host.services if any(f.rule.id == "IA006" for f in s.findings)]
+
+
+def test_scores_are_monotonic() -> None:
+    """A finding more never raises a score, for a service or its host."""
+    host = graded("mail-dns-files")
+    findings = [f for s in host.services for f in s.findings]
+    assert len(findings) > 5
+    svc = ServiceGrade("x", "x", "app", "x", None, None, [])
+    last = svc.score
+    for f in findings:
+        svc.findings.append(f)
+        assert svc.score <= last
+        last = svc.score
+    assert grade_of(100) == "A" and grade_of(39) == "E" and grade_of(0) == "F"
+
+
+def test_the_mail_dns_file_server_grades_worse_than_the_web_servers() -> None:
+    infra = graded("mail-dns-files")
+    assert infra.score < graded("python-web").score < graded("node-app").score
+    blockers = [f for s in infra.services for f in s.findings if f.rule.severity == "blocker"]
+    assert blockers and all(f.hit.evidence for f in blockers)
+    assert infra.score <= 39  # a blocker anywhere caps the host
+
+
+def test_report_fits_its_schema_and_holds_no_secret() -> None:
+    from tests.test_generate import _secret_values
+
+    hosts = [graded(s) for s in scenarios()]
+    report = build(hosts, RULES, AS_OF)
+    jsonschema.validate(report, report_schema())
+    assert report["summary"]["hosts"] == len(hosts)
+    text = json.dumps(report)
+    for s in scenarios():
+        for value in _secret_values(s):
+            assert value not in text, f"a secret value of {s} is in the report"
+
+
+def test_report_command_writes_every_view(tmp_path: Path) -> None:
+    invs = []
+    for s in ("python-web", "mail-dns-files"):
+        out = tmp_path / f"{s}.json"
+        assert _modernize("scan", str(_root(s)), "-o", str(out), "-q").returncode == 0
+        invs.append(str(out))
+    res = _modernize("report", *invs, "-o", str(tmp_path / "rep"), "--as-of", "2026-12-06")
+    assert res.returncode == 0, res.stderr
+    names = sorted(p.name for p in (tmp_path / "rep").iterdir())
+    assert names == [".modernize", "findings.csv", "report.csv", "report.html", "report.json", "report.md"]
+    report = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert [h["hostname"] for h in report["hosts"]] == ["infra01", "web01"]
+    csv_rows = (tmp_path / "rep" / "report.csv").read_text().splitlines()
+    assert csv_rows[0].startswith("host,app,service") and len(csv_rows) == 1 + report["summary"]["services"]
+    only = _modernize("report", invs[0], "-o", str(tmp_path / "r2"), "--rules", "state", "--skip-rules", "ST001")
+    rules = json.loads((tmp_path / "r2" / "report.json").read_text())["rules"]
+    assert only.returncode == 0 and sorted(rules) == ["ST002", "ST003", "ST004", "ST005", "ST006", "ST007"]
+    bad = _modernize("report", invs[0], "-o", str(tmp_path / "r3"), "--as-of", "soon")
+    assert bad.returncode == 2 and "--as-of" in bad.stderr
+    bad = _modernize("report", invs[0], "-o", str(tmp_path / "r3"), "--rules", "XX999")
+    assert bad.returncode == 2 and "XX999" in bad.stderr
+
+
+def test_the_rule_catalogue_in_docs_is_current() -> None:
+    """docs/rules.md is `modernize rules list --markdown`; refresh it with that command."""
+    res = _modernize("rules", "list", "--markdown")
+    assert res.returncode == 0
+    assert (REPO / "docs" / "rules.md").read_text() == res.stdout, (
+        "run: modernize rules list --markdown > docs/rules.md"
+    )
+
+
+def _modernize(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "modernize", *args], capture_output=True, text=True, cwd=REPO)
+
+
+def test_an_incomplete_inventory_says_so() -> None:
+    from dataclasses import replace
+
+    inv = _scan(_root("python-web"))
+    partial = replace(inv, coverage=replace(inv.coverage, complete=False))  # type: ignore[type-var]
+    report = build([assess(partial, RULES, None, AS_OF)], RULES, AS_OF)  # type: ignore[arg-type]
+    assert report["summary"]["incomplete_hosts"] == ["web01"] and report["hosts"][0]["complete"] is False
