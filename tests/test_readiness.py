@@ -40,9 +40,18 @@ def _root(scenario: str) -> Path:
     return materialize(scenario, Path(tempfile.mkdtemp(prefix="modernize-ready-")))
 
 
+def _plan(inv: object) -> object:
+    from modernize.plan.images import load_images
+    from modernize.plan.planner import plan
+
+    return plan(inv, load_images())  # type: ignore[arg-type]
+
+
 @functools.cache
 def graded(scenario: str, as_of: date = AS_OF) -> HostGrade:
-    return assess(_scan(_root(scenario)), RULES, None, as_of)  # type: ignore[arg-type]
+    """The scan of a fixture, graded with its plan (so the plan's rules run too)."""
+    inv = _scan(_root(scenario))
+    return assess(inv, RULES, _plan(inv), as_of)  # type: ignore[arg-type]
 
 
 def fired(host: HostGrade) -> dict[str, list[Hit]]:
@@ -76,15 +85,19 @@ FIRES_ON = {
     "PM001": "mail-dns-files", "PM002": "alpine", "PM003": "lamp", "PM005": "mail-dns-files",
     "PM004": "mail-dns-files", "PM006": "python-web", "ST001": "python-web", "ST002": "python-web", "ST004": "mail-dns-files",
     "SW001": "alpine", "SW003": "python-web", "SW004": "php-fpm", "SW005": "python-web",
+    "PL001": "mail-dns-files", "PL002": "python-web", "PL003": "java-tomcat", "PL005": "java-tomcat",
+    "ST008": "python-web", "ST009": "mail-dns-files", "IA007": "python-web", "PM007": "python-web",
+    "CF006": "python-web", "HC008": "mail-dns-files", "HC009": "python-web", "PM008": "python-web",
+    "CF007": "python-web", "IA009": "python-web", "ST010": "python-web", "OP006": "java-tomcat",
 }  # fmt: skip
 # rules no fixture has the facts for yet: each gets a test on a fixture copy below, or
 # waits for the inventory fact it needs (listed, so that a new firing is noticed)
 ADDED = {"ST003", "IA006"}
-NOT_YET = {"IA002", "OP002", "ST005", "ST006", "ST007", "SW002"}
+NOT_YET = {"IA002", "IA008", "OP002", "PL004", "PL006", "ST005", "ST006", "ST007", "SW002"}
 
 
 def test_every_rule_is_a_complete_record() -> None:
-    assert len(RULES) >= 40
+    assert len(RULES) >= 60
     for r in RULES:
         assert r.id[:2].isalpha() and r.id[2:].isdigit() and len(r.id) == 5, r.id
         assert r.severity in SEVERITIES and r.effort_hours > 0 and r.title and r.remediation and r.assumptions
@@ -96,6 +109,12 @@ def test_rule_fires_on_a_fixture_with_evidence(rule_id: str) -> None:
     hits = fired(graded(FIRES_ON[rule_id])).get(rule_id)
     assert hits, f"{rule_id} did not fire on {FIRES_ON[rule_id]}"
     assert any(h.evidence for h in hits), f"{rule_id} fired without evidence"
+
+
+def test_plan_rules_need_the_plan() -> None:
+    inv = _scan(_root("mail-dns-files"))
+    without = assess(inv, RULES, None, AS_OF)  # type: ignore[arg-type]
+    assert "PL001" in fired(graded("mail-dns-files")) and not any(r.startswith("PL") for r in fired(without))
 
 
 def test_rules_no_fixture_fires_are_the_listed_ones() -> None:
@@ -189,7 +208,17 @@ def test_report_command_writes_every_view(tmp_path: Path) -> None:
     assert csv_rows[0].startswith("host,app,service") and len(csv_rows) == 1 + report["summary"]["services"]
     only = _modernize("report", invs[0], "-o", str(tmp_path / "r2"), "--rules", "state", "--skip-rules", "ST001")
     rules = json.loads((tmp_path / "r2" / "report.json").read_text())["rules"]
-    assert only.returncode == 0 and sorted(rules) == ["ST002", "ST003", "ST004", "ST005", "ST006", "ST007"]
+    state = sorted(r.id for r in RULES if r.category == "state" and r.id != "ST001")
+    assert only.returncode == 0 and sorted(rules) == state and len(state) >= 8
+        "ST002",
+        "ST003",
+        "ST004",
+        "ST005",
+        "ST006",
+        "ST007",
+        "ST008",
+        "ST009",
+    ]
     bad = _modernize("report", invs[0], "-o", str(tmp_path / "r3"), "--as-of", "soon")
     assert bad.returncode == 2 and "--as-of" in bad.stderr
     bad = _modernize("report", invs[0], "-o", str(tmp_path / "r3"), "--rules", "XX999")

@@ -77,3 +77,41 @@ RULES = [
         "Keep the names in DNS pointing at the new entry point, and carry each name's certificate.", _vhosts,
     ),
 ]  # fmt: skip
+
+
+def _tls(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        certs = [r for r in s.config_files if r.role == "certs" and "snakeoil" not in r.path]
+        if certs:
+            yield Hit(s.id, f"serves TLS with {len(certs)} certificate/key file(s) from the host",
+                      tuple(e for r in certs for e in cite(r.evidence))[:4])  # fmt: skip
+
+
+RULES += [
+    Rule(
+        "CF006", "TLS certificates and keys from the host", "configuration", "minor", 2,
+        "the certificates are renewed the same way after the move",
+        "Mount the certificate and key as secrets, or terminate TLS at the platform's ingress with managed "
+        "certificates; move the renewal job too.", _tls,
+    ),
+]  # fmt: skip
+
+
+def _changed_config(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        changed = [
+            r for r in s.config_files if r.kind == "file" and (r.modified or (r.package is None and r.role == "config"))
+        ]
+        if changed:
+            yield Hit(s.id, f"{len(changed)} config file(s) changed on the server or owned by no package",
+                      tuple(r.path for r in changed)[:6])  # fmt: skip
+
+
+RULES += [
+    Rule(
+        "CF007", "Configuration changed on the server", "configuration", "info", 1,
+        "the changes are intended and known",
+        "Review each changed file before it goes into an image (the plan copies them): keep what is needed, "
+        "and put it under version control.", _changed_config,
+    ),
+]  # fmt: skip

@@ -111,3 +111,34 @@ RULES = [
         _kernel_services,
     ),
 ]  # fmt: skip
+
+
+def _bind_mounts(ctx: Context) -> Iterator[Hit]:
+    for m in ctx.inventory.mounts:
+        if m.kind == "bind":
+            users: list[str | None] = [
+                s.id for s in ctx.services() if any(under(r.path, m.target) for r in s.data_dirs)
+            ]
+            for sid in users or [None]:
+                yield Hit(sid, f"{m.source} is bind-mounted at {m.target}", cite(m.evidence))
+
+
+def _swap(ctx: Context) -> Iterator[Hit]:
+    swaps = [m for m in ctx.inventory.mounts if m.kind == "swap"]
+    if swaps:
+        yield Hit(None, f"the host swaps to {', '.join(m.source for m in swaps)}", cite(swaps[0].evidence))
+
+
+RULES += [
+    Rule(
+        "HC008", "Bind mounts between host directories", "host coupling", "minor", 2,
+        "the same tree becomes one volume mounted where each service expects it",
+        "Replace the bind mount with one named volume mounted at both paths.", _bind_mounts,
+    ),
+    Rule(
+        "HC009", "The host relies on swap", "host coupling", "info", 1,
+        "the containers get memory limits sized from what the services used",
+        "Size each container's memory limit from the service's real use; containers usually run without swap.",
+        _swap, ("https://docs.docker.com/engine/containers/resource_constraints/",),
+    ),
+]  # fmt: skip

@@ -93,3 +93,56 @@ RULES = [
         ("https://tomcat.apache.org/tomcat-10.1-doc/manager-howto.html",),
     ),
 ]  # fmt: skip
+
+
+def _shared_secrets(ctx: Context) -> Iterator[Hit]:
+    places: dict[str, list[tuple[str, str]]] = {}
+    for s in ctx.services():
+        for x in s.secrets:
+            places.setdefault(x.fingerprint, []).append((s.id, f"{x.path}:{x.line}" if x.line else x.path))
+    for where in places.values():
+        services = sorted({sid for sid, _ in where})
+        if len(set(p for _, p in where)) > 1:
+            for sid in services:
+                yield Hit(
+                    sid, f"one secret value is used in {len(where)} places", tuple(sorted({p for _, p in where}))[:4]
+                )
+
+
+def _host_keys(ctx: Context) -> Iterator[Hit]:
+    keys = [x for x in ctx.inventory.host_secrets if x.kind == "private-key"]
+    if keys:
+        yield Hit(None, f"{len(keys)} private key(s) on the host no service claims", tuple(k.path for k in keys)[:6])
+
+
+RULES += [
+    Rule(
+        "IA007", "One secret value used in several places", "identity and access", "minor", 1,
+        "the services can get separate credentials",
+        "Give each service its own credential (the .env gets one variable per value: split it), and rotate.",
+        _shared_secrets,
+    ),
+    Rule(
+        "IA008", "Private keys on the host that no service claims", "identity and access", "info", 1,
+        "they are host identity (SSH) and stay behind",
+        "Leave host keys behind; for any key an app uses, mount it as a secret.", _host_keys,
+    ),
+]  # fmt: skip
+
+
+def _service_shells(ctx: Context) -> Iterator[Hit]:
+    users = {u.name: u for u in ctx.inventory.users}
+    for s in ctx.services():
+        u = users.get(s.user or "")
+        if u and not u.human and u.shell not in ("/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false"):
+            yield Hit(s.id, f"its account {u.name} has the login shell {u.shell}", cite(u.evidence)[:1])
+
+
+RULES += [
+    Rule(
+        "IA009", "A service account that can log in", "identity and access", "info", 0.5,
+        "nobody logs in as the service",
+        "Nothing to carry: the container's user needs no shell; on the host, set its shell to nologin.",
+        _service_shells,
+    ),
+]  # fmt: skip

@@ -80,3 +80,20 @@ RULES = [
         ("https://docs.docker.com/engine/logging/configure/",),
     ),
 ]  # fmt: skip
+
+
+def _logrotate(ctx: Context) -> Iterator[Hit]:
+    changed = [c.path for c in ctx.inventory.config_changes
+               if c.path.startswith("/etc/logrotate.d/") and c.status in ("modified", "unowned")]  # fmt: skip
+    if changed:
+        yield Hit(None, f"log rotation set up by hand: {', '.join(changed)}", tuple(changed)[:4])
+
+
+RULES += [
+    Rule(
+        "OP006", "Log rotation set up by hand", "operations", "info", 0.5,
+        "the logs go to the engine, which rotates them",
+        "Drop the rotation: log to stdout/stderr and set the engine's log rotation (max-size, max-file).",
+        _logrotate, ("https://docs.docker.com/engine/logging/drivers/json-file/",),
+    ),
+]  # fmt: skip

@@ -105,3 +105,38 @@ RULES = [
         _forking,
     ),
 ]  # fmt: skip
+
+
+def _workers(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        if s.kind == "worker":
+            yield Hit(s.id, f"{s.name} is a background worker of {s.instance or 'an app'}: it scales on its own",
+                      cite(s.evidence)[:1])  # fmt: skip
+
+
+RULES += [
+    Rule(
+        "PM007", "A background worker", "process model", "info", 1,
+        "the worker runs from the app's image with another command",
+        "Run it as its own service from the app's image (the generated compose does); scale it on queue length.",
+        _workers,
+    ),
+]  # fmt: skip
+
+
+def _timers(ctx: Context) -> Iterator[Hit]:
+    changed = {c.path for c in ctx.inventory.config_changes if c.status in ("modified", "unowned")}
+    for u in ctx.inventory.units:
+        if u.type == "timer" and u.enabled and u.path in changed:
+            yield Hit(None, f"the systemd timer {u.name} ({', '.join(u.schedule) or 'scheduled'}) runs {u.triggers}",
+                      (u.path,))  # fmt: skip
+
+
+RULES += [
+    Rule(
+        "PM008", "Work run by a systemd timer", "process model", "minor", 1,
+        "the platform's scheduler can run the same command",
+        "Run the timer's command from the host's or platform's scheduler with `docker compose run` (or a "
+        "Kubernetes CronJob); containers have no systemd.", _timers,
+    ),
+]  # fmt: skip

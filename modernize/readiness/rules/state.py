@@ -103,3 +103,54 @@ RULES = [
         _hostname_state, ("https://www.rabbitmq.com/docs/clustering#node-names",),
     ),
 ]  # fmt: skip
+
+
+def _uploads(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        for r in s.data_dirs:
+            if r.role == "uploads":
+                yield Hit(s.id, f"users' uploads live on local disk in {r.path}", cite(r.evidence)[:1])
+
+
+def _local_disks(ctx: Context) -> Iterator[Hit]:
+    mounts = [m for m in ctx.inventory.mounts if m.kind == "local" and m.target not in ("/", "none")]
+    for s in ctx.services():
+        for m in mounts:
+            if any(r.path == m.target or r.path.startswith(m.target.rstrip("/") + "/") for r in s.data_dirs):
+                yield Hit(
+                    s.id, f"its data is on the separate disk {m.source} mounted at {m.target}", cite(m.evidence)[:1]
+                )
+
+
+RULES += [
+    Rule(
+        "ST008", "Uploads on local disk", "state", "minor", 3,
+        "one volume (or object storage) holds them for every replica",
+        "Keep uploads on a volume shared by every service that reads them, or move them to object storage "
+        "so the app can run more than one replica.", _uploads,
+    ),
+    Rule(
+        "ST009", "Data on a separate local disk", "state", "minor", 2,
+        "the disk's contents move to a volume or stay attached to the container host",
+        "Give the volume the same storage class as the disk had (size, speed), or attach the disk to the "
+        "container host and bind-mount it.", _local_disks,
+    ),
+]  # fmt: skip
+
+
+def _databases(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        if s.kind == "database" and s.data_dirs:
+            size = sum(r.size_bytes or 0 for r in s.data_dirs)
+            yield Hit(s.id, f"{s.software} data to migrate ({size / 2**20:.0f} MiB on disk)",
+                      tuple(e for r in s.data_dirs for e in cite(r.evidence))[:2])  # fmt: skip
+
+
+RULES += [
+    Rule(
+        "ST010", "A database to migrate", "state", "minor", 4,
+        "a dump and restore fits the downtime window; replication otherwise",
+        "Plan the data move: a dump and restore (MIGRATION.md gives the commands) or replication and a "
+        "switch-over; test the restore first.", _databases,
+    ),
+]  # fmt: skip
