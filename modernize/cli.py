@@ -368,6 +368,10 @@ def _run(
         raise UserError(f"--templates {templates}: not a directory")  # before anything is written
     if strategy not in (None, "official", "distro", "lift"):
         raise UserError(f"--strategy {strategy!r}: choose official, distro or lift")
+    from modernize import settings
+
+    team = settings.load(None, out)  # OUT's modernize.toml, else the current directory's
+    images, image_map = images or team.image_files, image_map or team.image_map
     interactive = sys.stderr.isatty() and not quiet
     progress = Progress(interactive)
     snap = open_snapshot(source, max_file_size=max_file_size, progress=progress.bytes)
@@ -426,6 +430,9 @@ def _run(
         raise typer.Exit(EXIT_DETECTOR_ERRORS)
 
 
+ConfigOpt = Annotated[
+    str | None, typer.Option("--config", help="A modernize.toml (default: OUT's, else the current directory's).")
+]
 RulesOpt = Annotated[list[str], typer.Option("--rules", help="Run only these rules (ids or categories).")]
 SkipRulesOpt = Annotated[list[str], typer.Option("--skip-rules", help="Do not run these rules (ids or categories).")]
 AsOfOpt = Annotated[
@@ -444,10 +451,14 @@ def report_cmd(
     skip_rules: SkipRulesOpt = [],  # noqa: B006
     as_of: AsOfOpt = None,
     templates: TemplatesOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Grade how ready each service, app and host is for containers: report.html, .md, .json and CSVs."""
+    from modernize import settings
     from modernize.pipeline import load_plan_file, make_report, write_report
     from modernize.serialize import load_inventory
+
+    rules, skip_rules = settings.load(config, Path(output)).rules(rules, skip_rules)
 
     loaded = []
     for path in inventories:

@@ -236,3 +236,20 @@ def test_an_incomplete_inventory_says_so() -> None:
     partial = replace(inv, coverage=replace(inv.coverage, complete=False))  # type: ignore[type-var]
     report = build([assess(partial, RULES, None, AS_OF)], RULES, AS_OF)  # type: ignore[arg-type]
     assert report["summary"]["incomplete_hosts"] == ["web01"] and report["hosts"][0]["complete"] is False
+
+
+def test_modernize_toml_switches_rules_off_and_the_command_line_wins(tmp_path: Path) -> None:
+    inv = tmp_path / "inv.json"
+    assert _modernize("scan", str(_root("python-web")), "-o", str(inv), "-q").returncode == 0
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "modernize.toml").write_text('[rules]\nskip = ["configuration", "IA005"]\n')
+    assert _modernize("report", str(inv), "-o", str(out)).returncode == 0
+    rules = json.loads((out / "report.json").read_text())["rules"]
+    assert "IA005" not in rules and not any(r.startswith("CF") for r in rules) and "ST001" in rules
+    assert _modernize("report", str(inv), "-o", str(out), "--skip-rules", "ST001").returncode == 0
+    rules = json.loads((out / "report.json").read_text())["rules"]
+    assert "ST001" not in rules and "IA005" in rules  # the command line's choice replaces the file's
+    (tmp_path / "bad.toml").write_text("[rulez]\n")
+    bad = _modernize("report", str(inv), "-o", str(out), "--config", str(tmp_path / "bad.toml"))
+    assert bad.returncode == 2 and "rulez" in bad.stderr
