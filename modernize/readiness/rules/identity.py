@@ -134,7 +134,8 @@ def _service_shells(ctx: Context) -> Iterator[Hit]:
     users = {u.name: u for u in ctx.inventory.users}
     for s in ctx.services():
         u = users.get(s.user or "")
-        if u and not u.human and u.shell not in ("/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false"):
+        no_login = ("/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false")
+        if u and u.name != "root" and not u.human and u.shell not in no_login:
             yield Hit(s.id, f"its account {u.name} has the login shell {u.shell}", cite(u.evidence)[:1])
 
 
