@@ -11,6 +11,7 @@ import functools
 import json
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from modernize import model
@@ -116,29 +117,44 @@ def _encode_float(x: float) -> str:
 
 # -- loading --------------------------------------------------------------------------
 def from_data(cls: type[T], data: Any) -> T:
-    return typing.cast(T, _load(cls, data))
+    return typing.cast(T, _loader(typing.cast(Any, cls))(data))
 
 
-def _load(tp: Any, data: Any) -> Any:
+def _identity(data: Any) -> Any:
+    return data
+
+
+@functools.cache
+def _loader(tp: Any) -> Callable[[Any], Any]:
+    """A converter from JSON data to TP, built once per type (a fleet report loads
+    hundreds of inventories: resolving the type on every value cost seconds)."""
     origin = get_origin(tp)
     if origin in (Union, types.UnionType):
-        if data is None:
-            return None
-        return _load(next(a for a in get_args(tp) if a is not type(None)), data)
+        inner = _loader(next(a for a in get_args(tp) if a is not type(None)))
+        return lambda data: None if data is None else inner(data)
     if origin is tuple:
         args = get_args(tp)
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_load(args[0], x) for x in data)
-        return tuple(_load(a, x) for a, x in zip(args, data, strict=True))
+            item = _loader(args[0])
+            if item is _identity:
+                return tuple
+            return lambda data: tuple(item(x) for x in data)
+        items = [_loader(a) for a in args]
+        return lambda data: tuple(f(x) for f, x in zip(items, data, strict=True))
     if origin is dict:
-        _k, v = get_args(tp)
-        return {k: _load(v, x) for k, x in data.items()}
+        value = _loader(get_args(tp)[1])
+        return lambda data: {k: value(x) for k, x in data.items()}
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         # fields a newer MINOR added are ignored; fields an older one lacked take their defaults
         hints = _hints(tp)
-        kwargs = {f.name: _load(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.name in data}
-        return tp(**kwargs)
-    return data
+        fields = [(f.name, _loader(hints[f.name])) for f in dataclasses.fields(tp)]
+        cls = tp
+
+        def load(data: Any) -> Any:
+            return cls(**{name: conv(data[name]) for name, conv in fields if name in data})
+
+        return load
+    return _identity
 
 
 @functools.cache

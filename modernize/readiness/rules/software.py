@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import date
 from importlib.resources import files
@@ -11,11 +12,12 @@ import yaml
 from modernize.readiness.rule import Context, Hit, Rule, cite
 
 
+@functools.cache  # read once per process: a fleet report asks for every host
 def eol_dates() -> dict[str, dict[str, dict[str, str]]]:
     """product -> cycle -> {eol, extended}, from the shipped data file (see
     scripts/refresh_eol.py: endoflife.date's published data, with its commit)."""
     text = files("modernize.readiness").joinpath("eol.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text) or {}
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     return {str(k): {str(c): dict(d) for c, d in v.items()} for k, v in (data.get("products") or {}).items()}
 
 
