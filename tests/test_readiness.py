@@ -204,6 +204,14 @@ def test_report_command_writes_every_view(tmp_path: Path) -> None:
     assert names == [".modernize", "findings.csv", "report.csv", "report.html", "report.json", "report.md"]
     report = json.loads((tmp_path / "rep" / "report.json").read_text())
     assert [h["hostname"] for h in report["hosts"]] == ["infra01", "web01"]
+    from tests.test_generate import _secret_values
+
+    secrets = _secret_values("python-web") | _secret_values("mail-dns-files")
+    assert secrets
+    for view in (tmp_path / "rep").iterdir():
+        if view.is_file():
+            text = view.read_text()
+            assert not [v for v in secrets if v in text], f"a secret value is in {view.name}"
     csv_rows = (tmp_path / "rep" / "report.csv").read_text().splitlines()
     assert csv_rows[0].startswith("host,app,service") and len(csv_rows) == 1 + report["summary"]["services"]
     only = _modernize("report", invs[0], "-o", str(tmp_path / "r2"), "--rules", "state", "--skip-rules", "ST001")
