@@ -24,6 +24,7 @@ from modernize.model import (
     Mount,
     OSInfo,
     Package,
+    PackageSource,
     Port,
     Secret,
     StartMethod,
@@ -121,6 +122,7 @@ Fact = (
     | Finding
     | OSInfo
     | ConfigChange
+    | PackageSource
     | Listener
     | Secret
 )
@@ -143,6 +145,7 @@ class Found:
         self.services: list[ServiceFacts] = []
         self.findings: list[Finding] = []
         self.config_changes: list[ConfigChange] = []
+        self.package_sources: list[PackageSource] = []
         self.listeners: list[Listener] = []
         self.secrets: list[Secret] = []  # found on the host; merge gives them to the services using them
         # path -> package, for conffiles and package-owned files under /etc
@@ -157,6 +160,8 @@ class Found:
                 self.services.append(fact)
             elif isinstance(fact, Package):
                 self.packages.append(fact)
+            elif isinstance(fact, PackageSource):
+                self.package_sources.append(fact)
             elif isinstance(fact, User):
                 self.users.append(fact)
             elif isinstance(fact, Group):
@@ -213,6 +218,7 @@ class Found:
         "services",
         "findings",
         "config_changes",
+        "package_sources",
         "listeners",
         "secrets",
     )

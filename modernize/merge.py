@@ -622,6 +622,7 @@ def build_inventory(found: Found, snap: Snapshot, ran: list[str], failed: list[s
         cron_jobs=tuple(sorted(found.cron_jobs, key=lambda c: (c.path, c.line or 0, c.command))),
         mounts=tuple(sorted(found.mounts, key=lambda m: (m.target, m.source))),
         host_settings=tuple(sorted(found.host_settings, key=lambda h: (h.category, h.name, h.value or ""))),
+        package_sources=tuple(sorted(_uniq(found.package_sources), key=lambda p: (p.manager, p.uri, p.suite or ""))),
         host_secrets=tuple(
             sorted(_uniq(s for s in found.secrets if s.path not in claimed), key=lambda s: (s.path, s.key))
         ),

@@ -78,6 +78,20 @@ class Package:
 
 
 @dataclass(frozen=True)
+class PackageSource:
+    """Where the package manager installs from (since 1.1): an apt line or deb822
+    stanza, a yum/dnf repository, an apk repository."""
+
+    manager: str  # apt, rpm, apk
+    uri: str
+    suite: str | None = None  # apt suite, rpm repo id
+    components: tuple[str, ...] = ()
+    official: bool = False  # the distribution's own archive
+    enabled: bool = True
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
 class User:
     name: str
     uid: int
@@ -358,6 +372,7 @@ class Inventory:
     host_settings: tuple[HostSetting, ...] = ()
     host_secrets: tuple[Secret, ...] = ()  # private keys and the like that no service claims
     config_changes: tuple[ConfigChange, ...] = ()
+    package_sources: tuple[PackageSource, ...] = ()  # since 1.1
     dependencies: tuple[Dependency, ...] = ()
     shared_paths: tuple[SharedPath, ...] = ()
     apps: tuple[App, ...] = ()

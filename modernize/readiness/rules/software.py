@@ -150,3 +150,20 @@ RULES = [
         "Find the version: the image tag and the upgrade path depend on it.", _no_version,
     ),
 ]  # fmt: skip
+
+
+def _third_party(ctx: Context) -> Iterator[Hit]:
+    for src in ctx.inventory.package_sources:
+        if src.enabled and not src.official:
+            yield Hit(None, f"packages can come from {src.uri} ({src.manager}, not the distribution's archive)",
+                      cite(src.evidence)[:1])  # fmt: skip
+
+
+RULES += [
+    Rule(
+        "SW006", "Third-party package sources", "software", "minor", 2,
+        "the image build can reach the same repository with its signing key, or the software has an official image",
+        "Find which installed packages came from it; give the image build the repository and its key (or use "
+        "the vendor's official image), and pin the versions.", _third_party,
+    ),
+]  # fmt: skip
