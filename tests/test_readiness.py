@@ -89,7 +89,7 @@ FIRES_ON = {
     "ST008": "python-web", "ST009": "mail-dns-files", "IA007": "python-web", "PM007": "python-web",
     "CF006": "python-web", "HC008": "mail-dns-files", "HC009": "python-web", "PM008": "python-web",
     "CF007": "python-web", "IA009": "python-web", "ST010": "python-web", "OP006": "java-tomcat",
-    "SW006": "php-fpm",
+    "SW006": "php-fpm", "IA010": "python-web",
 }  # fmt: skip
 # rules no fixture has the facts for yet: each gets a test on a fixture copy below, or
 # waits for the inventory fact it needs (listed, so that a new firing is noticed)

@@ -147,3 +147,31 @@ RULES += [
         _service_shells,
     ),
 ]  # fmt: skip
+
+
+def _ssh_access(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.inventory.services:
+        if s.software != "sshd":
+            continue
+        attrs = dict(s.attributes)
+        config = next((r.path for r in s.config_files if r.path.endswith("sshd_config")), "/etc/ssh/sshd_config")
+        password = attrs.get("PasswordAuthentication", "yes (OpenSSH's default)")
+        root = attrs.get("PermitRootLogin", "prohibit-password (OpenSSH's default)")
+        said = []
+        if not password.startswith("no"):
+            said.append(f"password logins ({password})")
+        if root.startswith("yes"):
+            said.append("root logins with a password")
+        if said:
+            yield Hit(None, "SSH allows " + " and ".join(said), (config,))
+
+
+RULES += [
+    Rule(
+        "IA010", "SSH allows password or root logins", "identity and access", "info", 0.5,
+        "the way people reached the host is replaced, not carried",
+        "Nothing moves into the containers (they have no sshd); keep administrators on key-based access to the "
+        "container host, and give each app's operators `docker compose exec` or the platform's console.",
+        _ssh_access, ("https://man.openbsd.org/sshd_config#PasswordAuthentication",),
+    ),
+]  # fmt: skip
