@@ -25,7 +25,7 @@ from modernize.report.schema import report_schema
 from modernize.scan import scan
 from modernize.snapshot import open_snapshot
 from tests.fixture_tree import materialize, scenarios
-from tests.helpers import REPO
+from tests.helpers import FIXTURES, REPO
 
 AS_OF = date(2026, 12, 6)
 RULES = RuleSet.installed()
@@ -93,8 +93,8 @@ FIRES_ON = {
 }  # fmt: skip
 # rules no fixture has the facts for yet: each gets a test on a fixture copy below, or
 # waits for the inventory fact it needs (listed, so that a new firing is noticed)
-ADDED = {"ST003", "IA006"}
-NOT_YET = {"IA002", "IA008", "OP002", "PL004", "PL006", "ST005", "ST006", "ST007", "SW002"}
+ADDED = {"ST003", "IA006", "IA008", "SW002", "OP002", "IA002"}
+NOT_YET = {"PL004", "PL006", "ST005", "ST006", "ST007"}
 
 
 def test_every_rule_is_a_complete_record() -> None:
@@ -262,3 +262,46 @@ def test_modernize_toml_switches_rules_off_and_the_command_line_wins(tmp_path: P
     (tmp_path / "bad.toml").write_text("[rulez]\n")
     bad = _modernize("report", str(inv), "-o", str(out), "--config", str(tmp_path / "bad.toml"))
     assert bad.returncode == 2 and "rulez" in bad.stderr
+
+
+def _copy_from(scenario: str, *paths: str) -> dict[str, str]:
+    """Files of another fixture server, to add to a copy: `{path: text}`."""
+    root = FIXTURES / scenario / "root"
+    return {p: (root / p.lstrip("/")).read_text() for p in paths}
+
+
+def test_an_unclaimed_private_key(tmp_path: Path) -> None:
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+    host = _with("python-web", {"/root/.ssh/id_ed25519": key}, tmp_path)
+    (hit,) = fired(host)["IA008"]
+    assert "/root/.ssh/id_ed25519" in hit.evidence and "b3Blbn" not in hit.message
+
+
+def test_end_of_life_software_outside_the_distribution(tmp_path: Path) -> None:
+    """A Tomcat 8.5 unpacked under /opt (upstream support ended 2024-03-31)."""
+    conf = _copy_from("java-tomcat", "/etc/tomcat10/server.xml")["/etc/tomcat10/server.xml"]
+    notes = "Apache Tomcat Version 8.5.100\nRelease Notes\n"
+    host = _with(
+        "java-tomcat",
+        {
+            "/opt/tomcat8/conf/server.xml": conf.replace('port="8080"', 'port="8180"'),
+            "/opt/tomcat8/RELEASE-NOTES": notes,
+        },
+        tmp_path,
+    )
+    hits = fired(host)["SW002"]
+    assert any("tomcat 8.5.100" in h.message and "2024-03-31" in h.message for h in hits), hits
+
+
+def test_mail_through_a_local_mta(tmp_path: Path) -> None:
+    postfix = _copy_from("mail-dns-files", "/etc/postfix/main.cf", "/etc/postfix/master.cf")
+    host = _with("python-web", postfix, tmp_path)
+    hits = fired(host).get("OP002")
+    assert hits and {h.service for h in hits} >= {"python-app:/srv/intranet"}
+
+
+def test_an_app_on_a_privileged_port(tmp_path: Path) -> None:
+    dump = (FIXTURES / "node-app" / "root" / "home/deploy/.pm2/dump.pm2").read_text()
+    host = _with("node-app", {"/home/deploy/.pm2/dump.pm2": dump.replace('"PORT": 3000', '"PORT": 80')}, tmp_path)
+    hits = fired(host).get("IA002")
+    assert hits and any("[80]" in h.message for h in hits), fired(host).keys()
