@@ -252,15 +252,10 @@ def plan_cmd(
     ] = None,
 ) -> None:
     """Decide how each service moves into a container and write plan.yaml."""
-    from modernize.pipeline import load_plan_file, make_plan, write_plan
+    from modernize.pipeline import load_plan_file, make_plan, read_inventory, write_plan
     from modernize.plan.io import dump_plan
-    from modernize.serialize import load_inventory
 
-    try:
-        text = Path(inventory).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"{inventory}: {exc.strerror}") from None
-    inv = load_inventory(text, inventory)
+    inv = read_inventory(inventory)
     out = Path(output)
     if output != "-" and out.is_dir():
         out = out / "plan.yaml"
@@ -455,18 +450,11 @@ def report_cmd(
 ) -> None:
     """Grade how ready each service, app and host is for containers: report.html, .md, .json and CSVs."""
     from modernize import settings
-    from modernize.pipeline import load_plan_file, make_report, write_report
-    from modernize.serialize import load_inventory
+    from modernize.pipeline import load_plan_file, make_report, read_inventory, write_report
 
     rules, skip_rules = settings.load(config, Path(output)).rules(rules, skip_rules)
 
-    loaded = []
-    for path in inventories:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"{path}: {exc.strerror}") from None
-        loaded.append((path, load_inventory(text, path)))
+    loaded = [(path, read_inventory(path)) for path in inventories]
     plans = {}
     if plan_file:
         plan = load_plan_file(Path(plan_file))

@@ -9,6 +9,7 @@ fact. `schema_version` is MAJOR.MINOR (see SCHEMA_VERSION).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 # MAJOR.MINOR: adding an optional field bumps MINOR, and every reader accepts any
@@ -230,6 +231,22 @@ class FileRef:
     package: str | None = None  # the package that owns it, when known
     modified: bool | None = None  # differs from the package's conffile (None: not a conffile)
     evidence: tuple[Evidence, ...] = ()
+
+
+def cite(evidence: Iterable[Evidence]) -> tuple[str, ...]:
+    """Evidence as short references, each once: `path:line`, `path`, or `kind: detail`
+    (a line that holds a secret is never quoted: only its place)."""
+    out: list[str] = []
+    for ev in evidence:
+        if ev.path:
+            ref = f"{ev.path}:{ev.line}" if ev.line else ev.path
+        elif ev.detail:
+            ref = f"{ev.kind}: {ev.detail}"
+        else:
+            continue
+        if ref not in out:
+            out.append(ref)
+    return tuple(out)
 
 
 def file_ref(path: str, role: str) -> FileRef:

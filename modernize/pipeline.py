@@ -59,6 +59,17 @@ def write_plan(plan: Plan, path: Path, out_root: Path | None, command: str) -> S
     return result
 
 
+def read_inventory(path: str) -> Inventory:
+    """inventory.json from a file; a missing or unreadable one is a UserError."""
+    from modernize.serialize import load_inventory
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{path}: {exc.strerror}") from None
+    return load_inventory(text, path)
+
+
 def load_plan_file(path: Path) -> Plan:
     from modernize.plan.io import load_plan
 
@@ -103,7 +114,7 @@ def generate(
     snapshot: files its pass did not keep are read in one more pass."""
     from modernize.errors import ModernizeError
     from modernize.generate.collect import collect
-    from modernize.generate.render import check_compose, executable_paths, render
+    from modernize.generate.render import check_compose, render
 
     result = StageResult()
     tdir = Path(templates) if templates else None
@@ -121,7 +132,7 @@ def generate(
     writer = OutputWriter(out, command)
     if writer.manifest_lost:
         result.notes.append(f"{out}/.modernize/manifest.json is missing or damaged: every file already there is kept")
-    res = writer.write(rendered.files, executable_paths(rendered, got.files, plan))
+    res = writer.write(rendered.files, rendered.modes)
     result.problems.extend(rendered.findings)
     for rel in res.beside:
         result.problems.append(f"{out / rel} was edited or is not modernize's: wrote {rel}.new beside it")
@@ -161,18 +172,18 @@ def make_report(
 def write_report(report: dict[str, object], out: Path, command: str, templates: str | None = None) -> StageResult:
     """report.json, report.csv, findings.csv, report.md, report.html into OUT, through
     the writer (a report folder inside a run folder records into the run's manifest)."""
-    from modernize.generate.render import _env
+    from modernize.render import environment
     from modernize.report.build import findings_csv, services_csv, to_json
 
     result = StageResult()
-    env = _env(Path(templates) if templates else None)
+    env = environment(Path(templates) if templates else None)
     files = {
         "report.json": to_json(report).encode(),
         "report.csv": services_csv(report).encode(),
         "findings.csv": findings_csv(report).encode(),
         "report.md": env.get_template("report/report.md.j2").render(report=report).encode(),
     }
-    html_env = _env(Path(templates) if templates else None, autoescape=True)
+    html_env = environment(Path(templates) if templates else None, autoescape=True)
     files["report.html"] = html_env.get_template("report/report.html.j2").render(report=report).encode()
     root = out.parent if (out.parent / ".modernize" / "manifest.json").exists() else out
     prefix = f"{out.name}/" if root != out else ""

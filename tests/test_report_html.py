@@ -423,7 +423,7 @@ def all_findings(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def environment(autoescape: bool | None = None) -> jinja2.Environment:
-    """Like modernize.generate.render._env: FileSystemLoader on templates/, StrictUndefined,
+    """Like modernize.render.environment: FileSystemLoader on templates/, StrictUndefined,
     trim_blocks, lstrip_blocks; autoescape for .html templates unless told otherwise."""
     escape: Any = (lambda name: bool(name) and ".html" in name) if autoescape is None else autoescape
     return jinja2.Environment(
@@ -625,9 +625,9 @@ def test_html_escapes_whatever_the_environment_says(page: str) -> None:
 
 def test_templates_render_through_modernizes_environment(page: str, markdown: str) -> None:
     """modernize's own template environment (package templates, autoescape off) gives the same pages."""
-    from modernize.generate.render import _env
+    from modernize.render import environment
 
-    env = _env(None)
+    env = environment(None)
     assert env.get_template("report/report.html.j2").render(report=sample_report()) == page
     assert env.get_template("report/report.md.j2").render(report=sample_report()) == markdown
 

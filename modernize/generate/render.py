@@ -19,6 +19,7 @@ import yaml
 
 from modernize.generate.collect import ServerFile, excluded
 from modernize.plan.model import FileCopy, Plan, ServicePlan
+from modernize.render import environment
 from modernize.secrets import MASK, is_secret_name
 
 BUILD_SECRET = "ca_bundle"
@@ -32,46 +33,10 @@ PLACEHOLDER = "CHANGE-ME"
 class Rendered:
     files: dict[str, bytes] = field(default_factory=dict)
     findings: list[str] = field(default_factory=list)
+    modes: dict[str, int] = field(default_factory=dict)  # copied files with an exec bit: the writer sets it
 
     def text(self, path: str, content: str) -> None:
         self.files[path] = content.encode("utf-8")
-
-
-def _bytecode_cache() -> Any:
-    """Compiled templates kept in the user's cache (compiling them took ~0.1 s of
-    every run); none where that folder cannot be written."""
-    import os
-
-    import jinja2
-
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "modernize", "jinja")
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError:
-        return None
-    return jinja2.FileSystemBytecodeCache(folder) if os.access(folder, os.W_OK) else None
-
-
-def _env(templates: Path | None, autoescape: bool = False) -> Any:
-    import jinja2
-
-    loaders: list[jinja2.BaseLoader] = []
-    if templates is not None:
-        loaders.append(jinja2.FileSystemLoader(str(templates)))
-    loaders.append(jinja2.FileSystemLoader(str(package_files("templates"))))
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        bytecode_cache=_bytecode_cache(),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=autoescape,
-    )
-    env.filters["json"] = lambda v: json.dumps(v, ensure_ascii=False)
-    env.filters["sh"] = shlex.quote
-    return env
 
 
 def project_name(plan: Plan) -> str:
@@ -90,7 +55,7 @@ def running(plan: Plan) -> list[ServicePlan]:
 def render(
     plan: Plan, server_files: dict[str, ServerFile], *, templates: Path | None = None, missing: tuple[str, ...] = ()
 ) -> Rendered:
-    env = _env(templates)
+    env = environment(templates)
     out = Rendered()
     project = project_name(plan)
     for path in missing:
@@ -133,6 +98,8 @@ def _service(env: Any, plan: Plan, svc: ServicePlan, server_files: dict[str, Ser
             if path == f.source and f.redact_members:
                 data = repack(data, f)
             out.files[f"{base}/rootfs{target}"] = data
+            if server_files[path].mode & 0o111:
+                out.modes[f"{base}/rootfs{target}"] = 0o755
             copied.append(target)
         owner = ":".join(x for x in (f.owner, f.group) if x)
         if owner and owner not in ("root", "root:root"):
@@ -162,20 +129,6 @@ def _inside(path: str, f: FileCopy) -> bool:
         return True
     top = f.source.rstrip("/") + "/"
     return path.startswith(top) and not excluded(path[len(top) :], f.exclude)
-
-
-def executable_paths(rendered: Rendered, server_files: dict[str, ServerFile], plan: Plan) -> dict[str, int]:
-    """Output path -> mode for copied files that carry an exec bit (the writer sets it)."""
-    out: dict[str, int] = {}
-    for svc in built(plan):
-        for f in svc.files:
-            if f.secret:
-                continue
-            for path, sf in server_files.items():
-                if _inside(path, f) and sf.mode & 0o111:
-                    target = f.target + path[len(f.source) :]
-                    out[f"services/{svc.name}/rootfs{target}"] = 0o755
-    return {k: v for k, v in out.items() if k in rendered.files}
 
 
 def _family(plan: Plan) -> str:

@@ -3,10 +3,11 @@ fill it in, then `freeze` turns it into the immutable ServicePlan."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from modernize.model import Evidence, Inventory, Service
+from modernize.model import Inventory, Service
 from modernize.plan.images import ImageEntry, ImageMap
 from modernize.plan.model import (
     Decision,
@@ -46,21 +47,6 @@ def _merge_copies(files: list[FileCopy]) -> list[FileCopy]:
     return list(out.values())
 
 
-def cite(evidence: tuple[Evidence, ...] | list[Evidence]) -> tuple[str, ...]:
-    """Inventory evidence as short references: `path:line`, `path`, or `default: ...`."""
-    out: list[str] = []
-    for ev in evidence:
-        if ev.path:
-            ref = f"{ev.path}:{ev.line}" if ev.line else ev.path
-        elif ev.detail:
-            ref = f"{ev.kind}: {ev.detail}"
-        else:
-            continue
-        if ref not in out:
-            out.append(ref)
-    return tuple(out)
-
-
 @dataclass
 class Context:
     """What every service's planning may look at."""
@@ -71,6 +57,11 @@ class Context:
     strategy: str | None  # --strategy: official, distro, lift, or None for the default
     findings: list[PlanFinding] = field(default_factory=list)
     knowledge: dict[str, Any] = field(default_factory=dict)  # software -> Knowledge
+
+    @functools.cached_property
+    def changed(self) -> frozenset[str]:
+        """Paths changed from their package or owned by none: what an image must carry."""
+        return frozenset(c.path for c in self.inventory.config_changes if c.status in ("modified", "unowned"))
 
     @property
     def family(self) -> str | None:

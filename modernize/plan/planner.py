@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from modernize.generate.collect import excluded
-from modernize.model import CronJob, Inventory, Secret, Service
-from modernize.plan.draft import Context, Draft, cite
+from modernize.model import CronJob, Dependency, Evidence, Inventory, Secret, Service, cite
+from modernize.plan.draft import Context, Draft
 from modernize.plan.images import ImageEntry, ImageMap
 from modernize.plan.model import (
     API_VERSION,
@@ -36,7 +36,7 @@ from modernize.plan.model import (
     Source,
     VolumePlan,
 )
-from modernize.plan.software import LOOPBACK, Knowledge, load_knowledge
+from modernize.plan.software import LOOPBACK, Knowledge, load_knowledge, tcp_healthcheck
 from modernize.plan.values import env_variable, pin_version
 
 # What replaces host plumbing in a container world (strategy skip).
@@ -97,12 +97,11 @@ def plan(
     hosted = hosted_apps(chosen, inventory.dependencies)
     drafts: list[Draft] = []
     for svc in sorted(chosen, key=lambda s: names[s.id]):
-        d = _draft(svc, ctx, hosted, know)
-        drafts.append(d)
+        drafts.append(_draft(svc, ctx, hosted))
     _share_images(drafts)
     _socket_links(drafts, ctx)
     _assign_jobs(inventory, drafts, ctx)
-    unassigned = _unassigned_jobs(inventory, drafts)
+    unassigned = _unassigned_jobs(inventory, drafts, ctx)
     services = tuple(d.freeze() for d in drafts)
     lift = _lift(inventory, services)
     os_info = inventory.host.os
@@ -159,18 +158,14 @@ def _owner_name(worker: Service, services: Iterable[Service]) -> str | None:
 
 
 # -- apps inside a web server -----------------------------------------------------------
-def hosted_apps(services: list[Service], deps: Iterable[object] = ()) -> dict[str, str]:
+def hosted_apps(services: list[Service], deps: Iterable[Dependency] = ()) -> dict[str, str]:
     """app id -> id of the service its code runs in, for apps with no port and no
     command of their own, whose code is among a web server's content: the web server
     itself (mod_php, Passenger), or the FastCGI server it hands PHP to (PHP-FPM)."""
-    from modernize.model import Dependency
-
     out: dict[str, str] = {}
     webs = [s for s in services if s.kind == "web-server"]
     fpm = {s.id: s for s in services if s.software == "php-fpm"}
-    hands_to = {
-        d.source: d.target for d in deps if isinstance(d, Dependency) and d.target in fpm and d.source and d.target
-    }
+    hands_to = {d.source: d.target for d in deps if d.target in fpm}
     for svc in services:
         if svc.kind != "app" or svc.ports or svc.command or not svc.instance:
             continue
@@ -243,8 +238,8 @@ def know_of(ctx: Context, svc: Service) -> Knowledge | None:
     return ctx.knowledge.get(svc.software)
 
 
-def _draft(svc: Service, ctx: Context, hosted: dict[str, str], know_all: dict[str, Knowledge]) -> Draft:
-    know = know_all.get(svc.software)
+def _draft(svc: Service, ctx: Context, hosted: dict[str, str]) -> Draft:
+    know = know_of(ctx, svc)
     name = ctx.names[svc.id]
     strategy, why = _strategy(svc, ctx, know)
     if svc.id in hosted:
@@ -453,10 +448,6 @@ def secret_paths(svc: Service) -> dict[str, list[Secret]]:
     return out
 
 
-def _changed(ref_path: str, ctx: Context) -> bool:
-    return any(c.path == ref_path and c.status in ("modified", "unowned") for c in ctx.inventory.config_changes)
-
-
 def _files(d: Draft, ctx: Context) -> None:
     svc = d.svc
     secrets = secret_paths(svc)
@@ -476,7 +467,7 @@ def _files(d: Draft, ctx: Context) -> None:
             continue
         if ref.kind != "file":
             continue
-        changed = ref.modified is True or (ref.package is None and (_changed(ref.path, ctx) or ref.modified is None))
+        changed = ref.modified is True or (ref.package is None and (ref.path in ctx.changed or ref.modified is None))
         if not changed:
             continue
         if secret:
@@ -637,7 +628,7 @@ def _volume(
     role: str,
     size: int | None,
     ctx: Context,
-    evidence: tuple[object, ...],
+    evidence: tuple[Evidence, ...],
     read_only: bool = False,
 ) -> None:
     shared = next((sp for sp in ctx.inventory.shared_paths if sp.path == path and len(sp.services) > 1), None)
@@ -647,7 +638,7 @@ def _volume(
         name = f"{owners[0]}-{name}" if owners else name
         role = "shared"
     else:
-        name = f"{d.name}-{role if role != 'data' else 'data'}"
+        name = f"{d.name}-{role}"
         if any(v.name == name for v in d.volumes):
             name = f"{name}-{len(d.volumes) + 1}"
     target = path
@@ -661,7 +652,7 @@ def _volume(
         why += ", read-only here: this service serves what another writes"
     if target != path:
         why += f" at the image's data path {target}"
-    d.decide(f"volume {name}", why, cite(evidence)[:2])  # type: ignore[arg-type]
+    d.decide(f"volume {name}", why, cite(evidence)[:2])
 
 
 # -- environment, secrets and localhost coupling ------------------------------------------------
@@ -701,8 +692,7 @@ def variable_for(secret: Secret | None, service: str, key: str, ctx: Context) ->
                 holders.append((s, sec))
     own = [(s, sec) for s, sec in holders if not s.env or all(e.name != sec.key for e in s.env)]
     s, sec = min(own or holders, key=lambda x: (ctx.names.get(x[0].id, x[0].id), x[1].key))
-    own_name = bool(own) and s.id != ""
-    return env_variable(ctx.names.get(s.id, s.name), sec.key + ("" if own_name and own == [(s, sec)] else suffix))
+    return env_variable(ctx.names.get(s.id, s.name), sec.key + ("" if own == [(s, sec)] else suffix))
 
 
 def _depends(d: Draft, ctx: Context) -> None:
@@ -750,8 +740,6 @@ def _socket_links(drafts: list[Draft], ctx: Context) -> None:
         if server.name not in client.depends_on:
             client.depends_on.append(server.name)
         if server.healthcheck is None:
-            from modernize.plan.software import tcp_healthcheck
-
             tcp_healthcheck(server)
 
 
@@ -775,10 +763,9 @@ def _rewrite_line(d: Draft, ctx: Context, path: str, line: int, old: str, new: s
     d.decide(f"file {path}", f"{old} -> {new}: {why}", (f"{path}:{line}",))
 
 
-def _rewrite_dependency(d: Draft, dep: object, ctx: Context) -> None:
-    from modernize.model import Dependency
-
-    assert isinstance(dep, Dependency) and dep.target
+def _rewrite_dependency(d: Draft, dep: Dependency, ctx: Context) -> None:
+    if not dep.target:
+        return
     target = ctx.names[dep.target]
     host = dep.host
     if not host or host not in LOOPBACK:
@@ -907,16 +894,14 @@ def _owner_of_job(job: CronJob, drafts: list[Draft]) -> Draft | None:
     return None
 
 
-def _plumbing_job(job: CronJob, inv: Inventory) -> bool:
-    changed = {c.path for c in inv.config_changes if c.status in ("modified", "unowned")}
-    if job.source == "user-crontab":
-        return False
-    return job.path not in changed
+def _plumbing_job(job: CronJob, ctx: Context) -> bool:
+    return job.source != "user-crontab" and job.path not in ctx.changed
 
 
 def _assign_jobs(inv: Inventory, drafts: list[Draft], ctx: Context) -> None:
+    local = {p.location for p in inv.packages if p.manager == "none" and p.location}
     for job in inv.cron_jobs:
-        if _plumbing_job(job, inv):
+        if _plumbing_job(job, ctx):
             continue
         owner = _owner_of_job(job, drafts)
         if owner is None:
@@ -924,19 +909,18 @@ def _assign_jobs(inv: Inventory, drafts: list[Draft], ctx: Context) -> None:
         src = f"{job.path}:{job.line}" if job.line else job.path
         owner.jobs.append(Job(job.schedule, job.command, job.user, src))
         script = job.command.split()[0] if job.command.split() else ""
-        local = {p.location for p in inv.packages if p.manager == "none" and p.location}
         if script in local and not any(f.source == script for f in owner.files):
             owner.files.append(FileCopy(script, script, "root", "root", "0755"))
             owner.decide(f"file {script}", "the script a scheduled job of this service runs", (src,))
         owner.decide("jobs", f"a scheduled job of this service ({job.schedule}): `docker compose run` it", (src,))
 
 
-def _unassigned_jobs(inv: Inventory, drafts: list[Draft]) -> tuple[Job, ...]:
+def _unassigned_jobs(inv: Inventory, drafts: list[Draft], ctx: Context) -> tuple[Job, ...]:
     taken = {(j.source, j.command) for d in drafts for j in d.jobs}
     out = []
     for job in inv.cron_jobs:
         src = f"{job.path}:{job.line}" if job.line else job.path
-        if _plumbing_job(job, inv) or (src, job.command) in taken:
+        if _plumbing_job(job, ctx) or (src, job.command) in taken:
             continue
         out.append(Job(job.schedule, job.command, job.user, src))
     return tuple(sorted(out, key=lambda j: (j.source, j.command)))

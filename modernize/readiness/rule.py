@@ -9,7 +9,7 @@ from datetime import date
 from importlib.metadata import entry_points
 
 from modernize.errors import RegistryError, UserError
-from modernize.model import Evidence, Inventory, Service
+from modernize.model import Inventory, Service
 from modernize.plan.model import Plan
 
 GROUP = "modernize.rules"
@@ -78,16 +78,6 @@ class Rule:
             "links": list(self.links),
             "needs_plan": self.needs_plan,
         }
-
-
-def cite(evidence: Iterable[Evidence]) -> tuple[str, ...]:
-    """Evidence as `path:line` (a line that holds a secret is never quoted: only its place)."""
-    out: list[str] = []
-    for ev in evidence:
-        ref = (f"{ev.path}:{ev.line}" if ev.line else ev.path) if ev.path else (ev.detail and f"{ev.kind}: {ev.detail}")
-        if ref and ref not in out:
-            out.append(ref)
-    return tuple(out)
 
 
 class RuleSet:

@@ -9,7 +9,6 @@ hardening it survives. Built-in modules register through the
 
 from __future__ import annotations
 
-import shlex
 from importlib.metadata import entry_points
 from typing import ClassVar
 
@@ -111,10 +110,6 @@ def python_tcp_healthcheck(d: Draft, python: str) -> None:
     code = f"import socket; socket.create_connection(('127.0.0.1', {port}), 3)"
     d.healthcheck = Healthcheck(("CMD", python, "-c", code))
     d.decide("healthcheck", f"a TCP connect to port {port} with the app's own Python")
-
-
-def shell(argv: tuple[str, ...]) -> str:
-    return " ".join(shlex.quote(a) for a in argv)
 
 
 def load_knowledge() -> dict[str, Knowledge]:

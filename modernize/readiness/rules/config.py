@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modernize.readiness.rule import Context, Hit, Rule, cite
+from modernize.model import cite
+from modernize.readiness.rule import Context, Hit, Rule
 from modernize.readiness.rules._util import LOOPBACK, by_id, is_ip
 
 
@@ -18,9 +19,10 @@ def _secrets(ctx: Context) -> Iterator[Hit]:
 
 
 def _hard_ips(ctx: Context) -> Iterator[Hit]:
+    services = by_id(ctx.inventory)
     for d in ctx.inventory.dependencies:
         if d.external and is_ip(d.host) and d.host not in LOOPBACK:
-            yield Hit(d.source if d.source in by_id(ctx.inventory) else None,
+            yield Hit(d.source if d.source in services else None,
                       f"reaches {d.host}:{d.port or ''} by address ({d.via})", cite(d.evidence)[:2])  # fmt: skip
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from modernize.readiness.rule import Check, Context, Hit, Rule, cite
+from modernize.model import HostSetting, cite
+from modernize.readiness.rule import Check, Context, Hit, Rule
 from modernize.readiness.rules._util import under
 
 
@@ -23,9 +24,11 @@ def _network_mounts(ctx: Context) -> Iterator[Hit]:
             )
 
 
-def _settings(category: str, what: str) -> Check:
+def _settings(category: str, what: str, keep: Callable[[HostSetting, Context], bool] | None = None) -> Check:
+    """One host-level hit listing the host settings of CATEGORY (those KEEP accepts)."""
+
     def check(ctx: Context) -> Iterator[Hit]:
-        found = [h for h in ctx.inventory.host_settings if h.category == category]
+        found = [h for h in ctx.inventory.host_settings if h.category == category and (keep is None or keep(h, ctx))]
         if found:
             names = ", ".join(sorted({h.name for h in found})[:8])
             yield Hit(None, f"{len(found)} {what}: {names}", tuple(e for h in found for e in cite(h.evidence))[:8])
@@ -37,18 +40,10 @@ _STOCK_HOSTS = ("localhost", "ip6-localhost", "ip6-loopback", "ip6-allnodes", "i
                 "ip6-mcastprefix")  # fmt: skip
 
 
-def _hosts_entries(ctx: Context) -> Iterator[Hit]:
-    own = {ctx.inventory.host.hostname or "", (ctx.inventory.host.hostname or "").split(".")[0]}
-    found = [
-        h
-        for h in ctx.inventory.host_settings
-        if h.category == "hosts-entry" and h.name not in _STOCK_HOSTS and h.name.split(".")[0] not in own
-    ]
-    if found:
-        names = ", ".join(sorted({h.name for h in found})[:8])
-        yield Hit(
-            None, f"{len(found)} names from /etc/hosts: {names}", tuple(e for h in found for e in cite(h.evidence))[:8]
-        )
+def _not_stock_or_own(h: HostSetting, ctx: Context) -> bool:
+    """An /etc/hosts name a container would miss: not Debian's stock ones, not the host's own."""
+    hostname = ctx.inventory.host.hostname or ""
+    return h.name not in _STOCK_HOSTS and h.name.split(".")[0] not in {hostname, hostname.split(".")[0]}
 
 
 def _kernel_services(ctx: Context) -> Iterator[Hit]:
@@ -100,7 +95,7 @@ RULES = [
         "HC006", "Names resolved from /etc/hosts", "host coupling", "minor", 1,
         "each entry becomes a DNS name or an extra_hosts line",
         "Move the entries to DNS, or to `extra_hosts:` of the services that use them.",
-        _hosts_entries,
+        _settings("hosts-entry", "names from /etc/hosts", _not_stock_or_own),
         ("https://docs.docker.com/reference/compose-file/services/#extra_hosts",),
     ),
     Rule(

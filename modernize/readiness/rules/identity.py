@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from modernize.readiness.rule import Context, Hit, Rule, cite
+from modernize.model import cite
+from modernize.readiness.rule import Context, Hit, Rule
 
 _MANAGEMENT = {"tomcat": ("manager", "host-manager"), "rabbitmq": ("management",)}
 
@@ -29,7 +30,7 @@ def _account_files(ctx: Context) -> Iterator[Hit]:
     for s in ctx.services():
         stores = sorted({x.path for x in s.secrets if x.path.endswith(("tomcat-users.xml", ".htpasswd", "htpasswd"))})
         if stores:
-            yield Hit(s.id, f"keeps its users' passwords in {', '.join(stores)}", stores)  # type: ignore[arg-type]
+            yield Hit(s.id, f"keeps its users' passwords in {', '.join(stores)}", tuple(stores))
 
 
 def _sudo(ctx: Context) -> Iterator[Hit]:

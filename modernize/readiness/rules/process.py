@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from modernize.readiness.rule import Context, Hit, Rule, cite
+from modernize.model import cite
+from modernize.readiness.rule import Context, Hit, Rule
 
 
 def _shared_starter(ctx: Context) -> Iterator[Hit]:
     by_starter: dict[tuple[str, str], list[str]] = defaultdict(list)
     for s in ctx.services():
         for m in s.started_by:
-            if m.system in ("supervisord", "sysv", "pm2", "openrc") or m.system == "systemd":
+            if m.system in ("supervisord", "sysv", "pm2", "openrc", "systemd"):
                 by_starter[(m.system, m.name)].append(s.id)
     for (system, name), ids in sorted(by_starter.items()):
         if len(ids) > 1:

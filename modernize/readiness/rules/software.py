@@ -9,7 +9,8 @@ from importlib.resources import files
 
 import yaml
 
-from modernize.readiness.rule import Context, Hit, Rule, cite
+from modernize.model import cite
+from modernize.readiness.rule import Context, Hit, Rule
 
 
 @functools.cache  # read once per process: a fleet report asks for every host
@@ -107,7 +108,7 @@ def _eol_software(ctx: Context) -> Iterator[Hit]:
 def _unpackaged(ctx: Context) -> Iterator[Hit]:
     for p in ctx.inventory.packages:
         if p.manager == "none" and p.location:
-            owners = [s for s in ctx.services() if any(p.location in " ".join(s.command) for _ in (0,))]
+            owners = [s for s in ctx.services() if p.location in " ".join(s.command)]
             yield Hit(owners[0].id if owners else None, f"{p.location} is installed outside any package manager",
                       cite(p.evidence)[:1])  # fmt: skip
 

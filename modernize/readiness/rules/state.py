@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from modernize.readiness.rule import Context, Hit, Rule, cite
+from modernize.model import cite
+from modernize.readiness.rule import Context, Hit, Rule
 
 _BACKUP = re.compile(r"\b(pg_dump|pg_dumpall|mysqldump|mariadb-dump|mongodump|tar|rsync|borg|restic)\b")
 
