@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 # MAJOR.MINOR: adding an optional field bumps MINOR, and every reader accepts any
 # MINOR of its MAJOR; retyping or removing a field bumps MAJOR.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 # -- evidence ---------------------------------------------------------------------
