@@ -19,8 +19,13 @@ Rules followed:
 - Drupal: `$databases['default']['default']` (array() or [] syntax); Laravel: `.env`
   (DB_CONNECTION/DB_HOST/DB_PORT/DB_SOCKET, REDIS_*, MAIL_*), `APP_KEY` a secret.
 - Plain PHP: a document root the web server detectors report (content_paths) holding an
-  index.php and no framework; never a directory merely found on disk.
-- The user is the web server's (mod_php) or PHP-FPM's.
+  index.php and no framework; never a directory merely found on disk. A root named
+  public/web/htdocs/... has its code one level up (the project root, content too); a `.env`
+  there or in its `config/` (Laravel's syntax) gives its settings, secrets, database and
+  upload directory (`*_DIR`/`*_PATH` settings); `APP_URL` is its own address, not a dependency.
+- The user is the web server's (mod_php) or the PHP-FPM pool's that serves it: the pool whose
+  `chdir` is the app's directory, else the pool listening where the site's `fastcgi_pass`
+  (in the file that sets the app's root) points, else the only php-fpm user.
 """
 
 from __future__ import annotations
@@ -28,12 +33,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from detectors.php_fpm import PhpFpmDetector, Pool, layouts, pools_of
 from modernize.detector import Detector
 from modernize.endpoints import DEFAULT_PORTS, classify_setting, endpoints_of_env
 from modernize.facts import Endpoint, Found, ServiceFacts
 from modernize.model import EnvVar, Evidence, FileRef, file_ref
 from modernize.parsers import php
-from modernize.parsers.apprun import basename
+from modernize.parsers.apprun import basename, data_dirs_of_env
 from modernize.parsers.shell import assignments
 from modernize.secrets import MASK, make_secret
 from modernize.snapshot import Snapshot
@@ -70,6 +76,7 @@ class PhpAppsDetector(Detector):
         *whole(*(f"{r}/**/{f}" for r in ROOTS for f in DRUPAL_VERSION), exclude=("node_modules", ".git")),
         *whole(*(f"{r}/**/.env" for r in ROOTS), exclude=_X),
         *whole(*PHP_INI),
+        *PhpFpmDetector.reads,
     )
 
     def detect(self, snap: Snapshot, found: Found) -> None:
@@ -103,10 +110,13 @@ class PhpAppsDetector(Detector):
                 facts += self._laravel(snap, found, parent, socket)
                 claimed.append(parent)
             elif snap.exists(f"{root}/index.php"):
-                facts.append(self._base(found, "php-app", root, root))
+                facts.append(self._plain(snap, found, root, socket))
                 claimed.append(root)
+        pools = [pool for lay in layouts(snap) for pool in pools_of(snap, found, lay)[0].values()]
         for sf in facts:
-            self._web_user(found, sf, sf.content_paths[0].path if sf.content_paths else "")
+            app = sf.content_paths[0].path if sf.content_paths else ""
+            if not self._pool_user(found, sf, app, [p for p in pools if p.name != "global" and p.settings]):
+                self._web_user(found, sf, app)
             found.add(sf)
 
     # -- shared ---------------------------------------------------------------------------
@@ -130,6 +140,90 @@ class PhpAppsDetector(Detector):
             m = re.match(r"php(\d+\.\d+)", php_pkg.name)
             sf.runtime = f"php{m.group(1)}" if m else f"php{php_pkg.version.series}"
         return sf
+
+    @staticmethod
+    def _pool_user(found: Found, sf: ServiceFacts, app: str, pools: list[Pool]) -> bool:
+        """The user of the PHP-FPM pool that runs this app's code (not for mod_php)."""
+        roots = {app, project_root(app)}
+        for s in found.services:
+            served = any(r.path in roots or app.startswith(r.path.rstrip("/") + "/") for r in s.content_paths)
+            if s.software in ("apache2", "httpd") and s.attributes.get("mod_php") and served:
+                return False
+        pool = next((p for p in pools if (c := p.get("chdir")) and c.value.rstrip("/") in roots), None)
+        why = "chdir"
+        if pool is None:
+            pool, why = _pool_of_site(found, app, pools), "listen"
+        if pool is None:
+            return False
+        user = pool.get("user")
+        if user is None:
+            return False
+        sf.user = user.value
+        group = pool.get("group")
+        sf.group = group.value if group else None
+        hit = pool.get(why) or user
+        sf.attributes["php_fpm_pool"] = pool.name
+        sf.evidence.append(Evidence("config", hit.path, hit.line, excerpt=f"[{pool.name}] {hit.key} = {hit.value}"))
+        sf.evidence.append(Evidence("config", user.path, user.line, excerpt=f"user = {user.value}"))
+        return True
+
+    def _plain(self, snap: Snapshot, found: Found, root: str, socket: str) -> ServiceFacts:
+        """A PHP app with no framework: its document root, the code around it, its .env."""
+        sf = self._base(found, "php-app", root, root)
+        code = project_root(root)
+        if code != root:
+            sf.content_paths.append(
+                FileRef(code, "content", evidence=(Evidence("file", code, detail=f"the project around {root}"),))
+            )
+        env_path = next((f for f in (f"{code}/.env", f"{code}/config/.env") if snap.exists(f)), None)
+        if env_path is not None:
+            settings = self._dotenv(snap, sf, env_path)
+            self._db_endpoint(sf, env_path, settings, socket)
+            sf.endpoints.extend(
+                endpoints_of_env(e for e in sf.env if not e.name.startswith("DB_") and e.name != "APP_URL")
+            )
+            sf.data_dirs.extend(data_dirs_of_env(sf.env))
+        return sf
+
+    @staticmethod
+    def _dotenv(snap: Snapshot, sf: ServiceFacts, env_path: str) -> dict[str, tuple[str, int]]:
+        """A `.env` in Laravel's syntax: settings, secrets (APP_KEY whatever its name says)."""
+        text = snap.text(env_path)
+        settings: dict[str, tuple[str, int]] = {}
+        if text is None:
+            return settings
+        sf.config_files.append(file_ref(env_path, "env"))
+        sf.env_files.append(env_path)
+        for no, k, v in assignments(text):
+            var, sec = classify_setting(k, v, env_path, no)
+            if k in LARAVEL_SECRETS and v:  # the app's encryption key, whatever its name says
+                var = EnvVar(k, None, True, (Evidence("config", env_path, no, excerpt=f"{k}={MASK}"),))
+                sec = make_secret(k, v, env_path, no, kind="key")
+            sf.env.append(var)
+            settings[k] = (v, no)
+            if sec:
+                sf.secrets.append(sec)
+        return settings
+
+    @staticmethod
+    def _db_endpoint(sf: ServiceFacts, env_path: str, settings: dict[str, tuple[str, int]], socket: str) -> None:
+        conn = settings.get("DB_CONNECTION", ("mysql", 0))[0]
+        if "DB_HOST" not in settings or conn not in ("mysql", "mariadb", "pgsql", "sqlsrv"):
+            return
+        host, no = settings["DB_HOST"]
+        port = settings.get("DB_PORT", ("", 0))[0]
+        ev = Evidence("config", env_path, no, excerpt=f"DB_HOST={host}")
+        sock = settings.get("DB_SOCKET", ("", 0))[0]
+        if sock:
+            sf.endpoints.append(Endpoint("DB_SOCKET", host, None, conn, sock, (ev,)))
+        elif conn in ("mysql", "mariadb"):
+            ep = mysql_endpoint("DB_HOST", f"{host}:{port}" if port else host, socket, ev)
+            if ep:
+                sf.endpoints.append(ep)
+        else:
+            scheme = {"pgsql": "postgresql", "sqlsrv": "sqlserver"}[conn]
+            num = int(port) if port.isdigit() else DEFAULT_PORTS[scheme]
+            sf.endpoints.append(Endpoint("DB_HOST", host, num, scheme, None, (ev,)))
 
     @staticmethod
     def _web_user(found: Found, sf: ServiceFacts, app: str) -> None:
@@ -384,47 +478,16 @@ class PhpAppsDetector(Detector):
         env_path = f"{app}/.env"
         version_path = f"{app}/{LARAVEL_VERSION}"
         snap.want([p for p in (version_path, f"{app}/artisan") if snap.exists(p)])
-        text = snap.text(env_path) if snap.exists(env_path) else None
-        settings: dict[str, tuple[str, int]] = {}
-        if text is not None:
-            sf.config_files.append(file_ref(env_path, "env"))
-            sf.env_files.append(env_path)
-            for no, k, v in assignments(text):
-                var, sec = classify_setting(k, v, env_path, no)
-                if k in LARAVEL_SECRETS and v:  # the app's encryption key, whatever its name says
-                    var = EnvVar(k, None, True, (Evidence("config", env_path, no, excerpt=f"{k}={MASK}"),))
-                    sec = make_secret(k, v, env_path, no, kind="key")
-                sf.env.append(var)
-                settings[k] = (v, no)
-                if sec:
-                    sf.secrets.append(sec)
+        settings = self._dotenv(snap, sf, env_path) if snap.exists(env_path) else {}
         vtext = snap.text(version_path) if snap.exists(version_path) else None
         for kind, name, value, line in php.statements(vtext or "", version_path):
             if kind == "define" and name == "VERSION" and isinstance(value, str):
                 sf.attributes["laravel_version"] = value
                 sf.evidence.append(Evidence("file", version_path, line, excerpt=f"const VERSION = '{value}';"))
                 break
-        conn = settings.get("DB_CONNECTION", ("mysql", 0))[0]
         other = [e for e in sf.env if not e.name.startswith("DB_")]
         sf.endpoints.extend(endpoints_of_env(other))
-        if "DB_HOST" in settings and conn in ("mysql", "mariadb", "pgsql", "sqlsrv"):
-            host, no = settings["DB_HOST"]
-            port = settings.get("DB_PORT", ("", 0))[0]
-            ev = Evidence("config", env_path, no, excerpt=f"DB_HOST={host}")
-            sock = settings.get("DB_SOCKET", ("", 0))[0]
-            if sock:
-                sf.endpoints.append(Endpoint("DB_SOCKET", host, None, conn, sock, (ev,)))
-            elif conn in ("mysql", "mariadb"):
-                ep = mysql_endpoint("DB_HOST", f"{host}:{port}" if port else host, socket, ev)
-                if ep:
-                    sf.endpoints.append(ep)
-            else:
-                scheme = {"pgsql": "postgresql", "sqlsrv": "sqlserver"}[conn]
-                sf.endpoints.append(
-                    Endpoint(
-                        "DB_HOST", host, int(port) if port.isdigit() else DEFAULT_PORTS[scheme], scheme, None, (ev,)
-                    )
-                )
+        self._db_endpoint(sf, env_path, settings, socket)
         sf.data_dirs.append(
             FileRef(
                 f"{app}/storage",
@@ -442,6 +505,33 @@ class PhpAppsDetector(Detector):
             )
         )
         return [sf]
+
+
+def project_root(path: str) -> str:
+    """The app's own directory for a document root: /var/www/shop for /var/www/shop/public."""
+    return P.parent(path) if basename(path) in ("public", "web", "htdocs", "public_html", "www") else path
+
+
+def _pool_of_site(found: Found, app: str, pools: list[Pool]) -> Pool | None:
+    """The pool a web server hands this app's PHP to: the FastCGI target named in the
+    config file that sets the app's document root."""
+    for s in found.services:
+        files = {e.path for r in s.content_paths if r.path == app for e in r.evidence if e.path}
+        for ep in s.endpoints:
+            if (ep.scheme or "") != "fastcgi" or not any(e.path in files for e in ep.evidence):
+                continue
+            for pool in pools:
+                listen = pool.get("listen")
+                if listen is None:
+                    continue
+                v = listen.value
+                if ep.socket and v == ep.socket:
+                    return pool
+                if ep.port and (v == str(ep.port) or v.endswith(f":{ep.port}")):
+                    return pool
+    if len(pools) == 1:
+        return pools[0]
+    return None
 
 
 def mysql_endpoint(via: str, spec: str, default_socket: str, ev: Evidence) -> Endpoint | None:

@@ -7,6 +7,13 @@ quoted, `$pool` expands to the pool name and `${VAR}` from the environment, and
 `listen` is a socket path, `port` (every address), `addr:port` or `[v6]:port`.
 Layouts: Debian /etc/php/X.Y/fpm, RHEL /etc/php-fpm.conf + /etc/php-fpm.d,
 Alpine /etc/phpXY.
+
+php-fpm's own php.ini (Debian /etc/php/X.Y/fpm/php.ini, RHEL /etc/php.ini, Alpine
+/etc/phpXY/php.ini) is a config file of the service; its `session.save_path` (the last
+uncommented one) is where sessions live, else a pool's `php_value[session.save_path]`,
+else Debian's compiled-in `/var/lib/php/sessions` (php-common's sessionclean empties it).
+The pools themselves are readable by other detectors through `pools_of` (the PHP apps a
+pool serves take its user).
 """
 
 from __future__ import annotations
@@ -92,14 +99,17 @@ class PhpFpmDetector(Detector):
         "/etc/php[0-9]*/php-fpm.d/*",
         "/etc/php-fpm.conf",
         "/etc/php-fpm.d/*",
+        "/etc/php/*/fpm/php.ini",
+        "/etc/php[0-9]*/php.ini",
+        "/etc/php.ini",
     )
 
     def detect(self, snap: Snapshot, found: Found) -> None:
         for lay in layouts(snap):
             self._one(snap, found, lay)
 
+    @staticmethod
     def _read(
-        self,
         snap: Snapshot,
         found: Found,
         lay: Layout,
@@ -134,14 +144,12 @@ class PhpFpmDetector(Detector):
                 targets = snap.glob(pattern) if has_magic(pattern) else [pattern]
                 snap.want(targets)
                 for target in sorted(targets):
-                    self._read(snap, found, lay, target, pools, files, seen)
+                    PhpFpmDetector._read(snap, found, lay, target, pools, files, seen)
                 continue
             current.settings.append(Setting(key, val, path, no))
 
     def _one(self, snap: Snapshot, found: Found, lay: Layout) -> None:
-        pools: dict[str, Pool] = {}
-        files: list[str] = []
-        self._read(snap, found, lay, lay.main, pools, files, set())
+        pools, files = pools_of(snap, found, lay)
         if not files:
             return
         v = lay.version
@@ -167,6 +175,11 @@ class PhpFpmDetector(Detector):
             sf.units = ["php-fpm.service", "php-fpm"]
         for f in files:
             sf.config_files.append(file_ref(f, "config"))
+        ini = php_ini(snap, lay)
+        session = None
+        if ini is not None:
+            sf.config_files.append(file_ref(ini, "config"))
+            session = ini_setting(snap.text(ini) or "", "session.save_path")
         glob_ = pools.get("global", Pool("global"))
         for key in ("error_log",):
             s = glob_.get(key)
@@ -186,7 +199,25 @@ class PhpFpmDetector(Detector):
             sf.attributes["pools"] = ", ".join(names)
         if len(users) == 1:
             sf.user = next(iter(users))
+        self._sessions(sf, lay, ini, session)
         found.add(sf)
+
+    @staticmethod
+    def _sessions(sf: ServiceFacts, lay: Layout, ini: str | None, session: tuple[int, str] | None) -> None:
+        """Where PHP keeps sessions: php.ini, unless a pool sets its own (already a data dir)."""
+        if any("session.save_path" in (e.excerpt or "") for r in sf.data_dirs for e in r.evidence):
+            return
+        if session is not None and ini is not None:
+            path = session[1].rsplit(";", 1)[-1]  # "N;MODE;/path"
+            if path.startswith("/"):
+                ev = Evidence("config", ini, session[0], excerpt=f"session.save_path = {session[1]}")
+                sf.data_dirs.append(FileRef(path, "data", evidence=(ev,)))
+            return
+        if lay.main.startswith("/etc/php/"):
+            detail = "Debian's PHP keeps sessions in /var/lib/php/sessions (compiled in; php.ini does not set it)"
+            sf.data_dirs.append(
+                FileRef("/var/lib/php/sessions", "data", evidence=(Evidence("default", detail=detail),))
+            )
 
     @staticmethod
     def _pool(sf: ServiceFacts, pool: Pool) -> str | None:
@@ -237,6 +268,30 @@ class PhpFpmDetector(Detector):
             desc.append("php " + " ".join(php))
         sf.attributes[f"pool.{pool.name}"] = ", ".join(desc)
         return user.value if user else None
+
+
+def pools_of(snap: Snapshot, found: Found, lay: Layout) -> tuple[dict[str, Pool], list[str]]:
+    """The pools of one php-fpm (`global` is the master's section) and the files read."""
+    pools: dict[str, Pool] = {}
+    files: list[str] = []
+    PhpFpmDetector._read(snap, found, lay, lay.main, pools, files, set())
+    return pools, files
+
+
+def php_ini(snap: Snapshot, lay: Layout) -> str | None:
+    """The php.ini this php-fpm reads (next to its php-fpm.conf, or RHEL's /etc/php.ini)."""
+    here = P.join(P.parent(lay.main), "php.ini")  # /etc/php-fpm.conf -> /etc/php.ini
+    return here if snap.is_file(here) else None
+
+
+def ini_setting(text: str, key: str) -> tuple[int, str] | None:
+    """(line, value) of the last uncommented `key = value` of a php.ini."""
+    out = None
+    for no, raw in enumerate(text.splitlines(), 1):
+        k, sep, v = raw.partition("=")
+        if sep and k.strip() == key:
+            out = (no, ini_value(v))
+    return out
 
 
 def _ev(s: Setting) -> Evidence:

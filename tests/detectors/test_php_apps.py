@@ -150,3 +150,56 @@ def test_php_parser_strings_and_includes() -> None:
     assert stmts[1][:3] == ("define", "B", "ab")
     assert stmts[2][:2] == ("include", "/srv/app/local.php")
     assert len(stmts) == 3  # after ?> is HTML, not code
+
+
+def _shop(pool_chdir: str | None, site_pass: str = "unix:/run/php/shop.sock") -> dict[str, Content]:
+    """php-fpm fixture's shape: nginx root .../public, two pools, the app's config/.env."""
+    pool = "[shop]\nuser = shop\ngroup = shop\nlisten = /run/php/shop.sock\n"
+    if pool_chdir:
+        pool += f"chdir = {pool_chdir}\n"
+    site = (
+        "server {\n listen 80;\n root /var/www/shop/public;\n"
+        f" location ~ \\.php$ {{\n  #fastcgi_pass unix:/run/php/php8.2-fpm.sock;\n  fastcgi_pass {site_pass};\n }}\n}}\n"
+    )
+    return {
+        "/etc/nginx/nginx.conf": "user www-data;\nhttp {\n include /etc/nginx/sites-enabled/*;\n}\n",
+        "/etc/nginx/sites-enabled/shop": site,
+        "/etc/php/8.2/fpm/php-fpm.conf": "[global]\ninclude=/etc/php/8.2/fpm/pool.d/*.conf\n",
+        "/etc/php/8.2/fpm/pool.d/www.conf": "[www]\nuser = www-data\nlisten = /run/php/php8.2-fpm.sock\n",
+        "/etc/php/8.2/fpm/pool.d/shop.conf": pool,
+        "/var/www/shop/public/index.php": "<?php require __DIR__ . '/../src/bootstrap.php';\n",
+        "/var/www/shop/config/.env": (
+            "APP_KEY=base64:c2hvcEFwcEtleS1mYWtl\nAPP_URL=http://shop.example.com\nDB_HOST=127.0.0.1\n"
+            "DB_PORT=3306\nDB_PASSWORD=shopDb-secret\n#DB_HOST=db-old.example.com\n"
+            "UPLOAD_DIR=/var/www/shop/storage/uploads\n"
+        ),
+    }
+
+
+def test_plain_app_under_a_pool() -> None:
+    from detectors.nginx import NginxDetector
+    from detectors.php_fpm import PhpFpmDetector
+
+    for chdir, site_pass in ((None, "unix:/run/php/shop.sock"), ("/var/www/shop", "unix:/run/php/other.sock")):
+        inv = inventory([NginxDetector, PhpFpmDetector, PhpAppsDetector], _shop(chdir, site_pass))
+        app = next(s for s in inv.services if s.software == "php-app")
+        # the pool that serves it: by its chdir, else by the live fastcgi_pass (not the commented one)
+        assert (app.user, app.group) == ("shop", "shop"), (chdir, app.user)
+        assert dict(app.attributes)["php_fpm_pool"] == "shop"
+        assert {c.path for c in app.content_paths} == {"/var/www/shop/public", "/var/www/shop"}
+        assert [c.path for c in app.config_files] == ["/var/www/shop/config/.env"]
+        assert {(s.key, s.kind) for s in app.secrets} == {("APP_KEY", "key"), ("DB_PASSWORD", "password")}
+        assert [r.path for r in app.data_dirs] == ["/var/www/shop/storage/uploads"]
+        deps = {(d.host, d.port, d.via) for d in inv.dependencies if d.source == app.id}
+        assert deps == {("127.0.0.1", 3306, "DB_HOST")}  # not APP_URL, not the commented db-old
+
+
+def test_plain_app_without_a_matching_pool() -> None:
+    from detectors.nginx import NginxDetector
+    from detectors.php_fpm import PhpFpmDetector
+
+    # two pools, no chdir, the site hands PHP to a TCP port no pool listens on: no pool user
+    inv = inventory([NginxDetector, PhpFpmDetector, PhpAppsDetector], _shop(None, "127.0.0.1:9999"))
+    app = next(s for s in inv.services if s.software == "php-app")
+    assert "php_fpm_pool" not in dict(app.attributes)
+    assert app.user != "shop"

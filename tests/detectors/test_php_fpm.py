@@ -115,3 +115,19 @@ def test_ini_values() -> None:
 def test_no_fpm_no_service() -> None:
     inv = inventory([PhpFpmDetector], {"/etc/php/8.2/cli/php.ini": "[PHP]\n"})
     assert not inv.services
+
+
+def test_php_ini_and_sessions() -> None:
+    base = {"/etc/php/8.2/fpm/php-fpm.conf": MAIN, "/etc/php/8.2/fpm/pool.d/www.conf": WWW}
+    # php.ini with the save path commented: Debian's compiled-in default
+    ini = '[Session]\n;session.save_path = "/var/lib/php/elsewhere"\nsession.name = PHPSESSID\n'
+    svc = service(inventory([PhpFpmDetector], {**base, "/etc/php/8.2/fpm/php.ini": ini}), "php-fpm")
+    assert "/etc/php/8.2/fpm/php.ini" in {r.path for r in svc.config_files}
+    assert [(r.path, r.evidence[0].kind) for r in svc.data_dirs] == [("/var/lib/php/sessions", "default")]
+    # php.ini sets it ("N;/path" form): that directory, from that line
+    ini2 = '[Session]\nsession.save_path = "2;/srv/sessions"\n'
+    svc = service(inventory([PhpFpmDetector], {**base, "/etc/php/8.2/fpm/php.ini": ini2}), "php-fpm")
+    assert [(r.path, r.evidence[0].line) for r in svc.data_dirs] == [("/srv/sessions", 2)]
+    # a pool's own php_value[session.save_path] wins over the default
+    svc = service(inventory([PhpFpmDetector], {**base, "/etc/php/8.2/fpm/pool.d/api.conf": API}), "php-fpm")
+    assert [r.path for r in svc.data_dirs] == ["/var/lib/php/sessions-api"]

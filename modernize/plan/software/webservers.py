@@ -245,7 +245,13 @@ class PhpFpmKnowledge(Knowledge):
             m = re.match(rf"^/etc/php/{re.escape(version)}/fpm/pool\.d/(.+)$", f.target)
             if m:
                 d.files[i] = replace(f, target=f"/usr/local/etc/php-fpm.d/{m.group(1)}")
-        d.decide("files", "pools go to /usr/local/etc/php-fpm.d, where the image's php-fpm.conf includes them")
+            elif f.target == f"/etc/php/{version}/fpm/php.ini":
+                d.files[i] = replace(f, target="/usr/local/etc/php/php.ini")
+        d.decide(
+            "files",
+            "pools go to /usr/local/etc/php-fpm.d, where the image's php-fpm.conf includes them; "
+            "php.ini to /usr/local/etc/php (the image's PHP_INI_DIR)",
+        )
         d.command = ("php-fpm", "--nodaemonize", "--force-stderr")
         d.hardening = Hardening(
             cap_drop=("ALL",), cap_add=("CHOWN", "SETGID", "SETUID", "KILL"), no_new_privileges=True
