@@ -508,6 +508,49 @@ def schema_inventory() -> None:
     typer.echo(json.dumps(inventory_schema(), indent=2))
 
 
+EngineOpt = Annotated[
+    str | None, typer.Option("--engine", help="docker, podman or buildah (builds only); default: the first that works.")
+]
+CaCertOpt = Annotated[
+    str | None, typer.Option("--ca-cert", help="A PEM bundle builds must trust (a TLS-intercepting proxy).")
+]
+
+
+@app.command("verify")
+def verify_cmd(
+    output: Annotated[str, typer.Argument(help="The folder `modernize generate` or `run` wrote.")],
+    engine: EngineOpt = None,
+    image_map: ImageMapOpt = [],  # noqa: B006
+    ca_cert: CaCertOpt = None,
+    keep: Annotated[bool, typer.Option("--keep", help="Leave the containers, volumes and images for a look.")] = False,
+    suggest: Annotated[
+        bool, typer.Option("--suggest", help="Write OUT/verify/plan.suggested.yaml with volumes for what was written.")
+    ] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds each service gets to become healthy.")] = 120,
+    quiet: QuietOpt = False,
+) -> None:
+    """Build and start what was generated, probe every service, check where each container
+    writes and that its data survives the container being replaced. Writes only OUT/verify/."""
+    from modernize import settings
+    from modernize.verify import run_verify
+
+    out = Path(output)
+    if timeout <= 0:
+        raise UserError("--timeout must be more than 0 seconds")
+    image_map = image_map or settings.load(None, out).image_map
+    ok = run_verify(
+        out,
+        engine=engine,
+        keep=keep,
+        suggest=suggest,
+        image_map=image_map,
+        ca_cert=ca_cert,
+        timeout=timeout,
+        echo=(lambda s: None) if quiet else typer.echo,
+    )
+    raise typer.Exit(EXIT_OK if ok else EXIT_DETECTOR_ERRORS)
+
+
 def main() -> None:
     try:
         # without standalone mode, click hands back typer.Exit's code instead of exiting

@@ -280,7 +280,7 @@ def _draft(svc: Service, ctx: Context, hosted: dict[str, str]) -> Draft:
     _archives(d, ctx)
     _exclude_secrets(d, ctx)
     _volume_owners(d)
-    _probes(d)
+    _probes(d, ctx)
     _size(d, ctx)
     return d
 
@@ -815,20 +815,39 @@ def _rewrite_dependency(d: Draft, dep: Dependency, ctx: Context) -> None:
 
 
 # -- probes, size ----------------------------------------------------------------------------
-def _probes(d: Draft) -> None:
+def _probes(d: Draft, ctx: Context) -> None:
+    """A web entry point gets an HTTP probe per virtual host it answered on (its first
+    names, bounded), at the health path of the app it proxies to when the inventory knows
+    one; 401/403 count (the app answered, behind a login), 404 and 5xx do not."""
     svc = d.svc
     vhosts = dict(svc.attributes).get("vhosts") or dict(svc.attributes).get("server_names") or ""
     names = [n for n in re.split(r"[;,\s]+", vhosts) if n and not n.startswith("*") and ":" not in n and n != "_"]
+    path, why = _health_path(svc, ctx)
     for p in d.ports:
         if p.proto != "tcp":
             continue
         if svc.kind in ("web-server",) or (svc.kind == "app" and p.publish):
-            host = names[0] if names else None
-            d.probes.append(
-                Probe("http", p.port, "/", host, "2xx,3xx", why="a 5xx or 404 means the app behind it is down")
-            )
+            for host in list(dict.fromkeys(names))[:MAX_VHOST_PROBES] or [None]:
+                d.probes.append(Probe("http", p.port, path, host, "2xx,3xx,401,403", why=why))
+        elif svc.kind == "app" and path != "/":
+            d.probes.append(Probe("http", p.port, path, None, "2xx", why=why))
         else:
             d.probes.append(Probe("tcp", p.port, why="the port accepts connections"))
+
+
+MAX_VHOST_PROBES = 6
+
+
+def _health_path(svc: Service, ctx: Context) -> tuple[str, str]:
+    """The path to ask for: the service's own health route, else that of an app it
+    proxies to, else /."""
+    targets = [svc.id] + [dep.target for dep in ctx.inventory.dependencies if dep.source == svc.id and dep.target]
+    for sid in targets:
+        other = next((s for s in ctx.inventory.services if s.id == sid), None)
+        health = dict(other.attributes).get("health_path") if other else None
+        if health and other:
+            return health, f"{other.name}'s health route; a 404 or 5xx means the app is down"
+    return "/", "a 404 or 5xx means the app behind it is down"
 
 
 def package_closure_bytes(names: Iterable[str], inv: Inventory) -> int:

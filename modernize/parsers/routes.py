@@ -1,0 +1,27 @@
+"""Health routes an app declares in its code (Flask, FastAPI, Django, Express, Koa,
+Rails): the path a verifier asks for to see the app itself answer, database and all."""
+
+from __future__ import annotations
+
+import re
+
+_HEALTH = r"(?:healthz?|health[-_]?check|_health|livez|readyz|ping|status)"
+_ROUTE = re.compile(
+    r"""(?:\.(?:get|route|api_route|all|use)\s*\(|\b(?:re_)?path\s*\(|^\s*get\s+)\s*"""
+    rf"""['"](/?(?:[\w-]+/)*{_HEALTH}|/?up)/?['"]""",
+    re.M,
+)
+_RAILS_ONLY = "up"
+
+
+def health_route(text: str, rails: bool = False) -> tuple[str, int] | None:
+    """The first health route declared in TEXT, as an absolute path, with its line."""
+    for m in _ROUTE.finditer(text):
+        path = m.group(1).strip("/")
+        if path == _RAILS_ONLY and not rails:
+            continue
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if text[line_start : m.start()].lstrip().startswith(("#", "//")):
+            continue
+        return "/" + path, text.count("\n", 0, m.start()) + 1
+    return None
