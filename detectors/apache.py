@@ -5,7 +5,8 @@ includes relative to ServerRoot, `<IfModule>` against the modules `LoadModule`d 
 far (so `Listen 443` inside `<IfModule ssl_module>` counts only when mod_ssl is
 enabled), `<IfDefine>`, and `${VAR}` from Debian's /etc/apache2/envvars. Ports come
 from `Listen` only (a `<VirtualHost *:443>` opens nothing by itself); a Listen
-without an address binds every address.
+without an address binds every address. Basic auth against the host's accounts
+(mod_authnz_pam, mod_auth_pam, mod_authnz_external with pwauth) is an identity store.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from modernize.detector import Detector
 from modernize.endpoints import classify_setting, parse_url
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import Evidence, FileRef, Port, file_ref
+from modernize.model import Evidence, FileRef, IdentityStore, Port, file_ref
 from modernize.parsers.apache import ApacheConfig, Effective, load
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
@@ -140,6 +141,7 @@ class ApacheDetector(Detector):
             )
         self._directives(snap, cfg, sf)
         self._modules(cfg, sf)
+        sf.identity_stores += self._host_auth(cfg)
         vhosts = self._vhosts(cfg)
         if vhosts:
             sf.attributes["vhosts"] = "; ".join(vhosts)
@@ -194,6 +196,28 @@ class ApacheDetector(Detector):
         for ep in reverse:
             if (ep.host, ep.port, ep.socket) not in proxied:
                 sf.endpoints.append(ep)
+
+    @staticmethod
+    def _host_auth(cfg: ApacheConfig) -> list[IdentityStore]:
+        """Basic auth against the host's accounts: mod_authnz_pam (`AuthBasicProvider PAM`),
+        the old mod_auth_pam (`AuthPAM_Enabled on`), or mod_authnz_external's
+        `AuthExternal NAME` where `DefineExternalAuth NAME pipe|environment /usr/sbin/pwauth`
+        (pwauth checks PAM or /etc/shadow)."""
+        external = {
+            d.args[0]: d
+            for d in cfg.directives
+            if d.key == "defineexternalauth" and len(d.args) >= 3 and d.args[2].rsplit("/", 1)[-1] == "pwauth"
+        }
+        out: list[IdentityStore] = []
+        for d in cfg.directives:
+            if d.key == "authbasicprovider" and any(a.lower() == "pam" for a in d.args):
+                out.append(IdentityStore("pam", True, "AuthBasicProvider", None, (_ev(d),)))
+            elif d.key == "authpam_enabled" and d.args and d.args[0].lower() == "on":
+                out.append(IdentityStore("pam", True, "AuthPAM_Enabled", None, (_ev(d),)))
+            elif d.key == "authexternal" and d.args and d.args[0] in external:
+                define = external[d.args[0]]
+                out.append(IdentityStore("pwauth", True, "AuthExternal", define.args[2], (_ev(d), _ev(define))))
+        return out
 
     @staticmethod
     def _balancers(cfg: ApacheConfig) -> dict[str, list[Effective]]:

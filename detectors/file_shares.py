@@ -7,6 +7,8 @@ is read in place (paths with `%` macros depend on the client: not followed),
 `available = no` turns a share off. smbd listens on `smb ports` (445 139); 139 goes
 with `disable netbios = yes`; nmbd (when its unit exists) on 137/udp and 138/udp;
 `bind interfaces only` + `interfaces` limit the addresses.
+`security = user` (the default outside a domain) with a tdbsam/smbpasswd `passdb backend`
+is an identity store made of the host's Unix accounts.
 Samba on a client host (smb.conf from samba-common, no smbd) is not a server.
 
 exports(5): `path [-defaults] client(options) ...`, `\\` continuations, `#` comments,
@@ -23,7 +25,7 @@ import shlex
 
 from modernize.detector import Detector
 from modernize.facts import Found, ServiceFacts
-from modernize.model import Evidence, FileRef, InitUnit, Port, file_ref
+from modernize.model import Evidence, FileRef, IdentityStore, InitUnit, Port, file_ref
 from modernize.parsers.shell import assignments
 from modernize.snapshot import Snapshot
 from modernize.snapshot.declarations import whole
@@ -214,11 +216,36 @@ class FileSharesDetector(Detector):
                 ev = Evidence("config", path[1], path[2], excerpt=f"[{name}] path = {path[0]}")
                 sf.data_dirs.append(FileRef(path[0], "data", evidence=(ev,)))
         sf.attributes["shares"] = " ".join(shares)
+        if not dc:
+            sf.identity_stores += self._smb_users(conf, role)
         if conf.skipped_includes:
             sf.attributes["per_client_includes"] = " ".join(conf.skipped_includes)
         found.add(sf)
         if "samba-ad-dc.service" in units or "samba-ad-dc" in units or dc:
             self._ad_dc(found, conf, dc, addrs, units)
+
+    @staticmethod
+    def _smb_users(conf: SmbConf, role: str) -> list[IdentityStore]:
+        """`security = user` (the default outside a domain: `server role` standalone or
+        auto) checks passwords in the `passdb backend` (default tdbsam); with tdbsam or
+        smbpasswd every Samba user must also be a Unix account of this host (smbd runs as
+        that uid), and `unix password sync` keeps the two passwords in step. ldapsam keeps
+        them in a directory; `security = ads`/`domain` in the domain's."""
+        security = conf.g("security", "user" if ("standalone" in role or role == "auto") else "").lower()
+        if security != "user":
+            return []
+        backend = conf.g("passdb backend", "tdbsam")
+        kind, _, where = backend.partition(":")
+        evs = [
+            conf.ev("global", "security")
+            or conf.ev("global", "server role")
+            or Evidence("default", detail="smb.conf: security = user outside a domain"),
+            conf.ev("global", "passdb backend") or Evidence("default", detail="smb.conf: passdb backend = tdbsam"),
+        ]
+        if truthy(conf.g("unix password sync", "no")):
+            evs.append(conf.ev("global", "unix password sync") or Evidence("config", SMB_CONF))
+        store, path = kind.strip().lower(), where.strip() if where.strip().startswith("/") else None
+        return [IdentityStore(store, store != "ldapsam", "passdb backend", path, tuple(evs))]
 
     @staticmethod
     def _addresses(conf: SmbConf) -> list[tuple[str | None, Evidence | None]]:

@@ -14,7 +14,10 @@ Each is read by its own rules (see modernize/parsers/postfix.py and dovecot.py):
 * dovecot: `protocols` (Debian's default is empty, each `protocols.d/*.protocol`
   adds one), per-service `inet_listener` blocks over the built-in defaults (imap 143,
   imaps 993, pop3 110, pop3s 995, submission 587, sieve 4190; `port = 0` disables),
-  `listen` (default `*, ::`), `mail_location` as the mail store.
+  `listen` (default `*, ::`), `mail_location` as the mail store; each `passdb` (its
+  `driver`, default its name in 2.4) is an identity store, pam/shadow/passwd the host's accounts;
+* SMTP AUTH: postfix `smtpd_sasl_auth_enable` with Cyrus SASL's `pwcheck_method: saslauthd`
+  and saslauthd's MECHANISMS is an identity store too.
 Log files come from the syslog `mail` facility (rsyslog) unless the daemon logs itself.
 """
 
@@ -24,7 +27,7 @@ import re
 
 from modernize.detector import Detector
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import Evidence, FileRef, Port, file_ref
+from modernize.model import Evidence, FileRef, IdentityStore, Port, file_ref
 from modernize.parsers import dovecot as dv
 from modernize.parsers import postfix as pf
 from modernize.parsers import rsyslog
@@ -50,6 +53,8 @@ ENDPOINT_PARAMS = (
     "smtpd_milters",
     "non_smtpd_milters",
 )
+# dovecot passdb drivers that check the host's own accounts (bsdauth: OpenBSD's login.conf)
+HOST_PASSDBS = {"pam", "shadow", "passwd", "bsdauth"}
 DOVECOT_DEFAULTS: dict[str, tuple[str, dict[str, int]]] = {
     "imap-login": ("imap", {"imap": 143, "imaps": 993}),
     "pop3-login": ("pop3", {"pop3": 110, "pop3s": 995}),
@@ -118,6 +123,11 @@ class MailDetector(Detector):
         "/etc/mail/sendmail.mc",
         "/etc/mail/sendmail.cf",
         "/etc/mail/authinfo",
+        "/etc/postfix/sasl/*.conf",
+        "/etc/sasl2/*.conf",
+        "/usr/lib/sasl2/*.conf",
+        "/etc/default/saslauthd",
+        "/etc/sysconfig/saslauthd",
         "/etc/dovecot/**",
         "/usr/share/dovecot/protocols.d/*",
         "/etc/rsyslog.conf",
@@ -201,7 +211,40 @@ class MailDetector(Detector):
                 sf.attributes[name] = pf.get(params, name)
         self._postfix_endpoints(sf, params, queue)
         self._postfix_maps(snap, sf, params)
+        sf.identity_stores += self._postfix_sasl(snap, params)
         found.add(sf)
+
+    @staticmethod
+    def _postfix_sasl(snap: Snapshot, params: dict[str, pf.Param]) -> list[IdentityStore]:
+        """SMTP AUTH through Cyrus SASL (`smtpd_sasl_type` cyrus, the default): the
+        `smtpd_sasl_path` application's config (Debian /etc/postfix/sasl/, RHEL /etc/sasl2/)
+        says `pwcheck_method: saslauthd`, whose MECHANISMS (Debian /etc/default/saslauthd,
+        RHEL MECH= in /etc/sysconfig/saslauthd) say which store: pam or shadow are the host's
+        accounts. A dovecot SASL type checks dovecot's passdb, recorded on dovecot."""
+        if pf.get(params, "smtpd_sasl_auth_enable").lower() != "yes":
+            return []
+        if (pf.get(params, "smtpd_sasl_type") or "cyrus") != "cyrus":
+            return []
+        name = pf.get(params, "smtpd_sasl_path") or "smtpd"
+        for conf in (f"/etc/postfix/sasl/{name}.conf", f"/etc/sasl2/{name}.conf", f"/usr/lib/sasl2/{name}.conf"):
+            text = snap.text(conf) if snap.is_file(conf) else None
+            if text is None:
+                continue
+            for no, raw in enumerate(text.splitlines(), 1):
+                key, sep, value = raw.partition(":")
+                if not sep or key.strip() != "pwcheck_method" or "saslauthd" not in value.split():
+                    continue
+                ev = Evidence("config", conf, no, excerpt=raw.strip())
+                for default, var in (("/etc/default/saslauthd", "MECHANISMS"), ("/etc/sysconfig/saslauthd", "MECH")):
+                    for mno, k, v in assignments(snap.text(default) or ""):
+                        if k == var:
+                            mev = Evidence("config", default, mno, excerpt=f"{k}={v}")
+                            return [
+                                IdentityStore(mech, mech in ("pam", "shadow"), "saslauthd", default, (ev, mev))
+                                for mech in v.split()
+                            ]
+                return [IdentityStore("saslauthd", False, "pwcheck_method", conf, (ev,))]
+        return []
 
     @staticmethod
     def _postfix_addrs(interfaces: str, protocols: str) -> list[str]:
@@ -457,7 +500,31 @@ class MailDetector(Detector):
             sf.log_paths.append(FileRef(log, "logs", evidence=(log_ev,)))
         else:
             sf.log_paths += self._mail_logs(snap)
+        sf.identity_stores += self._passdbs(conf.root)
         found.add(sf)
+
+    @classmethod
+    def _passdbs(cls, sec: dv.Section) -> list[IdentityStore]:
+        """Every `passdb { driver = ... }`, at the top level or inside a `protocol` block
+        (Dovecot 2.4 writes `passdb NAME {`, the driver defaulting to the name)."""
+        out: list[IdentityStore] = []
+        for child in sec.sections:
+            if child.type == "protocol":
+                out += cls._passdbs(child)
+            if child.type != "passdb":
+                continue
+            driver = child.get("driver")
+            name = driver.value if driver else child.name
+            if not name:
+                continue
+            if driver:
+                ev = cls._sev(driver)
+            else:
+                ev = Evidence("config", child.path, child.line, excerpt=f"passdb {child.name} {{", via=child.via)
+            args = child.get("args") or child.get("passwd_file_path")
+            path = next((w for w in (args.value.split() if args else []) if w.startswith("/")), None)
+            out.append(IdentityStore(name, name in HOST_PASSDBS, "passdb driver", path, (ev,)))
+        return out
 
     @staticmethod
     def _sev(s: dv.Setting) -> Evidence:

@@ -10,12 +10,16 @@
 - the distribution port is the AMQP port + 20000 (25672) and epmd listens on 4369;
 - `default_pass`, TLS key passwords and the Erlang cookie are secrets;
   `advanced.config` (Erlang terms) is recorded as a config file, not interpreted.
+- the node name is `NODENAME` (default `rabbit`) with `@` and the short host name appended
+  unless it has one; its database lives in `MNESIA_BASE/<node name>`, so the data is
+  keyed by the host name.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from modernize.detector import Detector
 from modernize.facts import Found, ServiceFacts
@@ -58,7 +62,7 @@ def listener(value: str) -> tuple[str | None, int] | None:
 class RabbitmqDetector(Detector):
     name = "rabbitmq"
     tags = ("service", "broker")
-    requires = ("systemd", "sysv", "dpkg", "rpm", "apk")
+    requires = ("os", "systemd", "sysv", "dpkg", "rpm", "apk")
     reads = whole(CONF, ENV, PLUGINS, f"{ETC}/advanced.config", f"{ETC}/rabbitmq.config", COOKIE)
 
     def detect(self, snap: Snapshot, found: Found) -> None:
@@ -115,6 +119,7 @@ class RabbitmqDetector(Detector):
             else Evidence("default", detail="MNESIA_BASE defaults to /var/lib/rabbitmq/mnesia")
         )
         sf.data_dirs.append(FileRef(data, "data", evidence=(data_ev,)))
+        self._node(snap, found, sf, env, data)
         logs = env.get("LOG_BASE")
         log_dir = logs[0] if logs else "/var/log/rabbitmq"
         log_ev = (
@@ -137,6 +142,27 @@ class RabbitmqDetector(Detector):
         if cookie and cookie.strip():
             sf.secrets.append(make_secret("erlang_cookie", cookie.strip(), COOKIE, None, kind="key"))
         found.add(sf)
+
+    @staticmethod
+    def _node(snap: Snapshot, found: Found, sf: ServiceFacts, env: dict[str, tuple[str, int]], data: str) -> None:
+        """The node name, `NODENAME@host`: NODENAME (default `rabbit`) gets `@` and the short
+        host name unless it has one; the node's database is `MNESIA_BASE/<node name>`."""
+        name, line = env.get("NODENAME", ("rabbit", 0))
+        evs: list[Evidence] = []
+        if "@" not in name:
+            host = (found.host.hostname or "").split(".")[0]
+            if not host:
+                return
+            name = f"{name}@{host}"
+            detail = f"node name {name}: RabbitMQ appends the short host name to NODENAME"
+            evs += [replace(e, detail=detail) for e in found.host.hostname_evidence[:1]]
+        if line:
+            evs.append(Evidence("config", ENV, line, excerpt=f"NODENAME={env['NODENAME'][0]}", detail=f"node {name}"))
+        node_dir = f"{data.rstrip('/')}/{name}"
+        if snap.is_dir(node_dir):
+            evs.append(Evidence("file", node_dir, detail=f"the database of node {name}"))
+        sf.attributes["node_name"] = name
+        sf.evidence += evs
 
     @staticmethod
     def _env(snap: Snapshot) -> dict[str, tuple[str, int]]:

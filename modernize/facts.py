@@ -19,6 +19,7 @@ from modernize.model import (
     Finding,
     Group,
     HostSetting,
+    IdentityStore,
     InitUnit,
     Library,
     Mount,
@@ -91,6 +92,7 @@ class ServiceFacts:
     framework: str | None = None
     attributes: dict[str, str] = field(default_factory=dict)
     libraries: list[Library] = field(default_factory=list)
+    identity_stores: list[IdentityStore] = field(default_factory=list)
     endpoints: list[Endpoint] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     found_by: str = ""

@@ -91,6 +91,7 @@ _LIST_FIELDS = (
     "started_by",
     "endpoints",
     "libraries",
+    "identity_stores",
     "evidence",
 )
 
@@ -558,6 +559,7 @@ def finish_service(
         framework=sf.framework,
         attributes=tuple(sorted((k, v) for k, v in sf.attributes.items() if k != "unclassified")),
         libraries=tuple(sorted(_uniq(sf.libraries), key=lambda x: (x.ecosystem, x.name.lower(), x.version))),
+        identity_stores=tuple(_uniq(sf.identity_stores)),
         found_by=tuple(sorted(set(x for x in sf.found_by.split(",") if x))),
         evidence=tuple(_uniq(sf.evidence)),
     )

@@ -287,6 +287,20 @@ class Library:
 
 
 @dataclass(frozen=True)
+class IdentityStore:
+    """Where a service checks its users' passwords (since 1.2): a dovecot passdb, Samba's
+    passdb backend, an Apache auth provider, saslauthd's mechanism. `host_accounts`: the
+    users are the host's own Unix accounts (PAM, /etc/shadow, NSS passwd), so they and
+    their password hashes cannot move into a container with the service."""
+
+    store: str  # pam, shadow, passwd, tdbsam, smbpasswd, passwd-file, sql, ldap, ...
+    host_accounts: bool
+    via: str  # the setting that says so: passdb driver, passdb backend, AuthBasicProvider ...
+    path: str | None = None  # the store's own file or config, when it names one
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
 class Service:
     id: str  # stable, from content: nginx, postgresql:15/main, app:/srv/intranet
     name: str
@@ -317,6 +331,7 @@ class Service:
     attributes: tuple[tuple[str, str], ...] = ()  # detector-specific extras, sorted
     app: str | None = None
     libraries: tuple[Library, ...] = ()  # since 1.1: what the app runs with, sorted by name
+    identity_stores: tuple[IdentityStore, ...] = ()  # since 1.2: where it checks users' passwords
     found_by: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
 

@@ -61,18 +61,30 @@ def fired(host: HostGrade) -> dict[str, list[Hit]]:
     return out
 
 
-def _with(scenario: str, files: dict[str, str], tmp: Path) -> HostGrade:
-    """A copy of a fixture server with FILES added, scanned and graded."""
+def _with(
+    scenario: str, files: dict[str, str | bytes], tmp: Path, *, sparse: dict[str, int] | None = None, plan: bool = False
+) -> HostGrade:
+    """A copy of a fixture server with FILES added (text, bytes, or `->target` for a
+    symlink) and SPARSE files of so many bytes (nothing written: sizes come from
+    metadata), scanned and graded, with its plan when PLAN."""
     root = tmp / scenario
     shutil.copytree(_root(scenario), root, symlinks=True)
     for path, text in files.items():
         target = root / path.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
-        if text.startswith("->"):
+        if isinstance(text, bytes):
+            target.write_bytes(text)
+        elif text.startswith("->"):
             target.symlink_to(text[2:].strip())
         else:
             target.write_text(text)
-    return assess(_scan(root), RULES, None, AS_OF)  # type: ignore[arg-type]
+    for path, size in (sparse or {}).items():
+        target = root / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("wb") as f:
+            f.truncate(size)
+    inv = _scan(root)
+    return assess(inv, RULES, _plan(inv) if plan else None, AS_OF)  # type: ignore[arg-type]
 
 
 # rule -> a fixture server it fires on, as read in the fixture's files
@@ -89,12 +101,12 @@ FIRES_ON = {
     "ST008": "python-web", "ST009": "mail-dns-files", "IA007": "python-web", "PM007": "python-web",
     "CF006": "python-web", "HC008": "mail-dns-files", "HC009": "python-web", "PM008": "python-web",
     "CF007": "python-web", "IA009": "python-web", "ST010": "python-web", "OP006": "java-tomcat",
-    "SW006": "php-fpm", "IA010": "python-web",
+    "SW006": "php-fpm", "IA010": "python-web", "IA011": "mail-dns-files", "CF008": "lamp",
 }  # fmt: skip
 # rules no fixture has the facts for yet: each gets a test on a fixture copy below, or
 # waits for the inventory fact it needs (listed, so that a new firing is noticed)
-ADDED = {"ST003", "IA006", "IA008", "SW002", "OP002", "IA002"}
-NOT_YET = {"PL004", "PL006", "ST005", "ST006", "ST007"}
+ADDED = {"ST003", "IA006", "IA008", "SW002", "OP002", "IA002", "ST005", "ST006", "ST007", "PL004", "PL006"}
+NOT_YET: set[str] = set()
 
 
 def test_every_rule_is_a_complete_record() -> None:
@@ -305,3 +317,133 @@ def test_an_app_on_a_privileged_port(tmp_path: Path) -> None:
     host = _with("node-app", {"/home/deploy/.pm2/dump.pm2": dump.replace('"PORT": 3000', '"PORT": 80')}, tmp_path)
     hits = fired(host).get("IA002")
     assert hits and any("[80]" in h.message for h in hits), fired(host).keys()
+
+
+RABBITMQ = REPO / "tests" / "detectors" / "data" / "rabbitmq"
+
+
+def test_state_keyed_by_the_host_name(tmp_path: Path) -> None:
+    """RabbitMQ from Debian's package files on web01: the node is rabbit@web01 and its
+    database lives in mnesia/rabbit@web01."""
+    unit = "/lib/systemd/system/rabbitmq-server.service"
+    host = _with(
+        "python-web",
+        {
+            "/etc/rabbitmq/rabbitmq-env.conf": (RABBITMQ / "rabbitmq-env.conf").read_text(),
+            unit: (RABBITMQ / "rabbitmq-server.service").read_text(),
+            "/etc/systemd/system/multi-user.target.wants/rabbitmq-server.service": f"->{unit}",
+            "/var/lib/rabbitmq/mnesia/rabbit@web01/cluster_nodes.config": "{[rabbit@web01],[rabbit@web01]}.\n",
+        },
+        tmp_path,
+    )
+    (hit,) = fired(host)["ST007"]
+    assert hit.service == "rabbitmq" and "rabbit@web01" in hit.message
+    assert hit.evidence == ("/etc/hostname:1", "/var/lib/rabbitmq/mnesia/rabbit@web01")
+
+
+def test_state_in_tmp(tmp_path: Path) -> None:
+    """Redis told to save its RDB snapshots in /tmp (a common answer to a MISCONF error)."""
+    conf = _copy_from("python-web", "/etc/redis/redis.conf")["/etc/redis/redis.conf"]
+    assert "\ndir /var/lib/redis\n" in conf
+    host = _with(
+        "python-web", {"/etc/redis/redis.conf": conf.replace("\ndir /var/lib/redis\n", "\ndir /tmp\n")}, tmp_path
+    )
+    (hit,) = fired(host)["ST005"]
+    assert hit.service == "redis" and "/tmp" in hit.message and hit.evidence[0].startswith("/etc/redis/redis.conf:")
+
+
+def test_a_lot_of_data(tmp_path: Path) -> None:
+    """60 GiB of PostgreSQL tables (1 GiB segment files, sparse: sizes come from metadata)."""
+    base = "/var/lib/postgresql/15/main/base/16384/24576"
+    segments = {base if i == 0 else f"{base}.{i}": 2**30 for i in range(60)}
+    host = _with("python-web", {}, tmp_path, sparse=segments)
+    (hit,) = fired(host)["ST006"]
+    assert hit.service == "postgresql:15/main" and "60 GiB" in hit.message
+    assert "/var/lib/postgresql/15/main" in hit.evidence
+
+
+def test_a_large_image(tmp_path: Path) -> None:
+    """A 1.5 GiB model file in the app's code directory: the image carries it."""
+    host = _with("python-web", {}, tmp_path, sparse={"/srv/intranet/models/classifier.onnx": 3 * 2**29}, plan=True)
+    hits = fired(host)["PL006"]
+    assert any("MB" in h.message and "/srv/intranet" in h.evidence for h in hits), hits
+
+
+def test_a_localhost_connection_the_plan_cannot_rewrite(tmp_path: Path) -> None:
+    """A Spring Boot jar beside PostgreSQL whose packed application.properties says
+    localhost: the plan copies the jar but cannot edit inside it."""
+    import io
+    import zipfile
+
+    jar = _root("java-tomcat") / "opt/reports/reports.jar"
+    out = io.BytesIO()
+    with zipfile.ZipFile(jar) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "BOOT-INF/classes/application.properties":
+                data = data.replace(b"jdbc:mysql://db.corp.example.com:3306/", b"jdbc:postgresql://localhost:5432/")
+            dst.writestr(item, data)
+    unit = (_root("java-tomcat") / "etc/systemd/system/reports.service").read_text()
+    host = _with(
+        "python-web",
+        {
+            "/opt/reports/reports.jar": out.getvalue(),
+            "/etc/systemd/system/reports.service": unit,
+            "/etc/systemd/system/multi-user.target.wants/reports.service": "->/etc/systemd/system/reports.service",
+        },
+        tmp_path,
+        plan=True,
+    )
+    hits = fired(host)["PL004"]
+    assert any("localhost" in h.message for h in hits), hits
+    assert any(e.endswith("reports.jar!/BOOT-INF/classes/application.properties:3") for h in hits for e in h.evidence)
+
+
+def test_users_who_log_in_with_the_host_accounts() -> None:
+    """Debian's dovecot (`!include auth-system.conf.ext` -> passdb pam) and a standalone
+    Samba (tdbsam, unix password sync) on the mail/file server."""
+    hits = {h.service: h for h in fired(graded("mail-dns-files"))["IA011"]}
+    assert set(hits) == {"dovecot", "samba"}
+    assert "passdb driver pam" in hits["dovecot"].message
+    assert hits["dovecot"].evidence == ("/etc/dovecot/conf.d/auth-system.conf.ext:11",)
+    assert "tdbsam" in hits["samba"].message and "/etc/samba/smb.conf:82" in hits["samba"].evidence
+
+
+def test_apache_basic_auth_against_pam(tmp_path: Path) -> None:
+    conf = (
+        "<Location /admin>\n"
+        "    AuthType Basic\n"
+        '    AuthName "Staff"\n'
+        "    AuthBasicProvider PAM\n"
+        "    AuthPAMService httpd-admin\n"
+        "    Require valid-user\n"
+        "</Location>\n"
+    )
+    host = _with(
+        "lamp",
+        {
+            "/etc/apache2/conf-available/admin-pam.conf": conf,
+            "/etc/apache2/conf-enabled/admin-pam.conf": "->../conf-available/admin-pam.conf",
+            # as Debian's libapache2-mod-authnz-pam ships it, enabled with a2enmod
+            "/etc/apache2/mods-available/authnz_pam.load": (
+                "LoadModule authnz_pam_module /usr/lib/apache2/modules/mod_authnz_pam.so\n"
+            ),
+            "/etc/apache2/mods-enabled/authnz_pam.load": "->../mods-available/authnz_pam.load",
+        },
+        tmp_path,
+    )
+    (hit,) = fired(host)["IA011"]
+    assert hit.service == "apache2" and hit.evidence == ("/etc/apache2/conf-enabled/admin-pam.conf:4",)
+
+
+def test_connection_settings_with_no_environment_override() -> None:
+    """wp-config.php's define('DB_HOST', ...) and a Tomcat Resource url are literals the app
+    reads itself; an env file, a unit, a pm2 dump or a Spring property is not reported."""
+    lamp = {h.service: h for h in fired(graded("lamp"))["CF008"]}
+    assert lamp["wordpress:/var/www/html/shop"].evidence == ("/var/www/html/shop/wp-config.php:32",)
+    assert "getenv('DB_HOST')" in lamp["wordpress:/var/www/html/shop"].message
+    assert "mariadb:3306" in lamp["wordpress:/var/www/html/shop"].message  # what the plan bakes in instead
+    (tomcat,) = fired(graded("java-tomcat"))["CF008"]
+    assert tomcat.service == "tomcat" and tomcat.evidence == ("/etc/tomcat10/Catalina/localhost/billing.xml:4",)
+    for quiet in ("python-web", "node-app"):
+        assert "CF008" not in fired(graded(quiet))

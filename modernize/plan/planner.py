@@ -880,7 +880,17 @@ def _size(d: Draft, ctx: Context) -> None:
         f"{len(d.libraries)} libraries + copied files {copied // 2**20} MB",
     )
     if d.size_estimate_mb > 1024:
-        ctx.finding("warning", "large-image", f"{d.name}'s image is estimated at {d.size_estimate_mb} MB", d.name)
+        big = sorted(
+            (c for c in (*d.svc.content_paths, *d.svc.config_files) if any(f.source == c.path for f in d.files)),
+            key=lambda c: -(c.size_bytes or 0),
+        )
+        ctx.finding(
+            "warning",
+            "large-image",
+            f"{d.name}'s image is estimated at {d.size_estimate_mb} MB",
+            d.name,
+            tuple(c.path for c in big[:2] if c.size_bytes),  # what weighs most among the copied files
+        )
 
 
 # -- images shared by services of one app ------------------------------------------------------

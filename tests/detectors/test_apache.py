@@ -149,3 +149,22 @@ def test_words_listen_and_envvars() -> None:
 def test_no_apache_no_service() -> None:
     inv = inventory([ApacheDetector], {"/etc/apache2/sites-available/x.conf": "Listen 80\n"})
     assert not inv.services
+
+
+def test_basic_auth_against_the_host_accounts() -> None:
+    """mod_authnz_external with pwauth, and mod_authnz_pam; AuthBasicProvider file is not."""
+    files = tree("lamp", "/etc/apache2")
+    files["/etc/apache2/conf-enabled/staff.conf"] = (
+        "DefineExternalAuth pwauth pipe /usr/sbin/pwauth\n"
+        "<Location /staff>\n  AuthType Basic\n  AuthBasicProvider external\n  AuthExternal pwauth\n"
+        "  Require valid-user\n</Location>\n"
+        "<Location /ops>\n  AuthType Basic\n  AuthBasicProvider PAM\n  Require valid-user\n</Location>\n"
+        "<Location /docs>\n  AuthType Basic\n  AuthBasicProvider file\n  AuthUserFile /etc/apache2/.htpasswd\n"
+        "</Location>\n"
+    )
+    stores = service(inventory([ApacheDetector], files), "apache2").identity_stores
+    assert [(x.store, x.via, x.path, [e.line for e in x.evidence]) for x in stores] == [
+        ("pwauth", "AuthExternal", "/usr/sbin/pwauth", [5, 1]),
+        ("pam", "AuthBasicProvider", None, [10]),
+    ]
+    assert all(x.host_accounts for x in stores)

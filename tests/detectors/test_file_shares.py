@@ -100,3 +100,17 @@ def test_exports_space_before_options_exports_to_the_world() -> None:
 def test_nfs_utils_without_exports_or_server_is_a_client() -> None:
     inv = run({"/etc/exports": "# nothing\n", **unit("nfs-server.service", enabled=False)})
     assert not [s for s in inv.services if s.software == "nfs-server"]
+
+
+def test_samba_users_are_the_host_accounts_unless_in_a_domain() -> None:
+    (store,) = service(run({"/etc/samba/smb.conf": SMB, **unit("smbd.service")}), "samba").identity_stores
+    assert (store.store, store.host_accounts, store.via) == ("tdbsam", True, "passdb backend")
+    assert [(e.path, e.line) for e in store.evidence if e.path] == [
+        ("/etc/samba/smb.conf", 75),
+        ("/etc/samba/smb.conf", 82),
+    ]
+    ldap = SMB.replace("[global]\n", "[global]\n   passdb backend = ldapsam:ldap://ldap.corp.example.com\n", 1)
+    (store,) = service(run({"/etc/samba/smb.conf": ldap, **unit("smbd.service")}), "samba").identity_stores
+    assert (store.store, store.host_accounts) == ("ldapsam", False)
+    member = SMB.replace("server role = standalone server", "server role = member server\n   security = ads")
+    assert service(run({"/etc/samba/smb.conf": member, **unit("smbd.service")}), "samba").identity_stores == ()

@@ -140,3 +140,41 @@ def test_nexthop_forms() -> None:
 
 def test_fixture_files_exist() -> None:
     assert Path(MDF / "etc/postfix/master.cf").is_file()
+
+
+SASLAUTHD = (Path(__file__).parent / "data" / "sasl2-bin" / "saslauthd").read_text()
+
+
+def test_dovecot_passdbs_are_identity_stores() -> None:
+    """Debian's default (!include auth-system.conf.ext: passdb pam) is the host's accounts;
+    a passwd-file added before it is not; 2.4's `passdb NAME {` defaults the driver to NAME."""
+    files = dovecot_tree()
+    pam = service(run(files), "dovecot").identity_stores
+    assert [(x.store, x.host_accounts, x.via) for x in pam] == [("pam", True, "passdb driver")]
+    assert (pam[0].evidence[0].path, pam[0].evidence[0].line) == ("/etc/dovecot/conf.d/auth-system.conf.ext", 11)
+    files["/etc/dovecot/local.conf"] = (
+        "passdb {\n  driver = passwd-file\n  args = scheme=CRYPT /etc/dovecot/users\n}\n"
+        "protocol imap {\n  passdb shadow {\n  }\n}\n"
+    )
+    stores = service(run(files), "dovecot").identity_stores
+    assert [(x.store, x.host_accounts, x.path) for x in stores] == [
+        ("pam", True, None),
+        ("passwd-file", False, "/etc/dovecot/users"),
+        ("shadow", True, None),
+    ]
+
+
+def test_postfix_smtp_auth_through_saslauthd_and_pam() -> None:
+    files = tree(*POSTFIX)
+    files["/etc/postfix/main.cf"] += "smtpd_sasl_auth_enable = yes\n"
+    files["/etc/postfix/sasl/smtpd.conf"] = "pwcheck_method: saslauthd\nmech_list: PLAIN LOGIN\n"
+    files["/etc/default/saslauthd"] = SASLAUTHD  # as Debian's sasl2-bin ships it: MECHANISMS="pam"
+    (store,) = service(run(files), "postfix").identity_stores
+    assert (store.store, store.host_accounts, store.via) == ("pam", True, "saslauthd")
+    assert [(e.path, e.line) for e in store.evidence] == [
+        ("/etc/postfix/sasl/smtpd.conf", 1),
+        ("/etc/default/saslauthd", 29),
+    ]
+    files["/etc/postfix/main.cf"] += "smtpd_sasl_type = dovecot\n"  # dovecot's passdb decides: recorded there
+    assert service(run(files), "postfix").identity_stores == ()
+    assert service(run(tree(*POSTFIX)), "postfix").identity_stores == ()  # client-side SASL only

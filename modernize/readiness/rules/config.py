@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
-from modernize.model import cite
+from modernize.model import Service, cite
 from modernize.readiness.rule import Context, Hit, Rule
-from modernize.readiness.rules._util import LOOPBACK, by_id, is_ip
+from modernize.readiness.rules._util import LOOPBACK, by_id, is_ip, under
 
 
 def _secrets(ctx: Context) -> Iterator[Hit]:
@@ -115,5 +116,91 @@ RULES += [
         "the changes are intended and known",
         "Review each changed file before it goes into an image (the plan copies them): keep what is needed, "
         "and put it under version control.", _changed_config,
+    ),
+]  # fmt: skip
+
+
+# where an app gets its process environment from: a finding about a literal there is CF001/CF003's
+_ENV_SOURCES = (".env", "/dump.pm2", "/ecosystem.config.js", "/ecosystem.config.cjs", "/ecosystem.json")
+_ENV_DIRS = ("/etc/default", "/etc/sysconfig", "/etc/supervisor", "/etc/supervisord.d", "/etc/systemd")
+# settings whose framework already lets the environment override the file: Spring Boot binds
+# SPRING_DATASOURCE_URL & co over any property; Rails merges DATABASE_URL over database.yml
+_NATIVE_OVERRIDE = ("spring.", "database.yml")
+_VAR_STEM = {"postgresql": "DB", "postgres": "DB", "mysql": "DB", "mariadb": "DB", "redis": "REDIS", "amqp": "AMQP",
+             "mongodb": "MONGODB", "memcached": "MEMCACHED", "smtp": "SMTP", "ldap": "LDAP", "http": "API",
+             "https": "API"}  # fmt: skip
+_HOW = {".php": "getenv('{var}')", ".py": "os.environ['{var}']", ".js": "process.env.{var}",
+        ".xml": "${{{var}}} (Tomcat's EnvironmentPropertySource)"}  # fmt: skip
+
+
+def _env_source(path: str, service: Service) -> bool:
+    return (
+        path in service.env_files
+        or path.endswith(_ENV_SOURCES)
+        or any(under(path, top) for top in _ENV_DIRS)
+        or any(r.path == path and r.role in ("env", "unit") for r in service.config_files)
+    )
+
+
+def _variable(via: str, scheme: str | None, excerpt: str) -> str:
+    if re.fullmatch(r"[A-Z][A-Z0-9_]*", via):
+        return via
+    stem = _VAR_STEM.get((scheme or "").removeprefix("jdbc:").split("+")[0], "SERVICE")
+    return f"{stem}_URL" if "://" in excerpt or "url" in excerpt.lower() else f"{stem}_HOST"
+
+
+def _baked(ctx: Context, where: str) -> str | None:
+    """What the plan writes over this line in the image's copy of the file, if anything."""
+    for s in ctx.plan.services if ctx.plan else ():
+        for f in s.files:
+            for r in f.rewrites:
+                if where in r.evidence or f"{f.source}:{r.line}" == where:
+                    return r.new
+    return None
+
+
+def _no_env_override(ctx: Context) -> Iterator[Hit]:
+    services = by_id(ctx.inventory)
+    seen: set[tuple[str, str]] = set()
+    for d in ctx.inventory.dependencies:
+        s = services.get(d.source)
+        via = d.via or "a setting"
+        if s is None or s.plumbing or s.kind not in ("app", "worker") or via.startswith(_NATIVE_OVERRIDE):
+            continue
+        ev = next((e for e in d.evidence if e.kind == "config" and e.path and e.line), None)
+        if ev is None or ev.path is None or _env_source(ev.path, s):
+            continue
+        where = f"{ev.path}:{ev.line}"
+        if (s.id, where) in seen:
+            continue
+        seen.add((s.id, where))
+        var = _variable(via, d.scheme, ev.excerpt or "")
+        how = next((h for ext, h in _HOW.items() if ev.path.endswith(ext)), "an environment variable ({var})")
+        value = f"{d.host or ''} {d.socket}".strip() if d.socket else (f"{d.host}:{d.port}" if d.port else d.host)
+        baked = _baked(ctx, where)
+        also = f"; the plan only bakes {baked} into the image's copy" if baked else ""
+        yield Hit(s.id, f"{via} ({value}) is a literal in {where} with no environment override: "
+                        f"read it from {how.format(var=var)}, today's value as the default{also}",
+                  (where,))  # fmt: skip
+
+
+RULES += [
+    Rule(
+        "CF008", "Connection settings with no environment override", "configuration", "minor", 1,
+        "an hour per setting: the file is the app's own (or a site config) and can read a variable, with "
+        "today's value as the default so the server keeps working",
+        "Make the setting read an environment variable (PHP getenv(), Python os.environ, Tomcat ${VAR} with "
+        "org.apache.tomcat.util.digester.PROPERTY_SOURCE=org.apache.tomcat.util.digester."
+        "EnvironmentPropertySource), keep today's value as its default, and set the variable in compose's "
+        "environment: one image then runs in every environment, and the plan no longer has to rewrite the "
+        "file's copy. Settings an app already takes from the environment (env files, units, pm2, Spring "
+        "Boot's SPRING_*, Rails' DATABASE_URL) are not reported.",
+        _no_env_override,
+        (
+            "https://12factor.net/config",
+            "https://developer.wordpress.org/apis/wp-config-php/",
+            "https://tomcat.apache.org/tomcat-10.1-doc/config/systemprops.html",
+            "https://docs.djangoproject.com/en/stable/topics/settings/",
+        ),
     ),
 ]  # fmt: skip

@@ -100,6 +100,8 @@ def _shared_secrets(ctx: Context) -> Iterator[Hit]:
     places: dict[str, list[tuple[str, str]]] = {}
     for s in ctx.services():
         for x in s.secrets:
+            if not x.fingerprint:  # left out (no fingerprint key): nothing to compare
+                continue
             places.setdefault(x.fingerprint, []).append((s.id, f"{x.path}:{x.line}" if x.line else x.path))
     for where in places.values():
         services = sorted({sid for sid, _ in where})
@@ -174,5 +176,38 @@ RULES += [
         "Nothing moves into the containers (they have no sshd); keep administrators on key-based access to the "
         "container host, and give each app's operators `docker compose exec` or the platform's console.",
         _ssh_access, ("https://man.openbsd.org/sshd_config#PasswordAuthentication",),
+    ),
+]  # fmt: skip
+
+
+def _host_account_logins(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        stores = [x for x in s.identity_stores if x.host_accounts]
+        if stores:
+            said = ", ".join(dict.fromkeys(f"{x.via} {x.store}" for x in stores))
+            yield Hit(s.id, f"its users log in with the host's Unix accounts ({said})",
+                      tuple(e for x in stores for e in cite(x.evidence))[:4])  # fmt: skip
+
+
+RULES += [
+    Rule(
+        "IA011", "Users log in with the host's Unix accounts", "identity and access", "major", 8,
+        "PAM on the host goes to pam_unix (local /etc/passwd and /etc/shadow, not LDAP/SSSD); the "
+        "accounts move once to a directory or the software's own user database, and users whose "
+        "hashes cannot move reset their passwords",
+        "A container has only its image's /etc/passwd: PAM, shadow or passwd lookups inside it do not see the "
+        "host's users. Move the accounts out of /etc/passwd and /etc/shadow: point the software at the "
+        "organisation's directory (dovecot `passdb ldap`, Samba as an AD member or `passdb backend = ldapsam`, "
+        "Apache mod_authnz_ldap, saslauthd `-a ldap`), or at a user database of its own on a volume (a dovecot "
+        "passwd-file takes the crypt hashes from /etc/shadow as they are; Samba's tdbsam still needs each user "
+        "in the container's passwd). List the accounts that actually log in before choosing.",
+        _host_account_logins,
+        (
+            "https://doc.dovecot.org/2.3/configuration_manual/authentication/pam/",
+            "https://doc.dovecot.org/2.3/configuration_manual/authentication/passwd_file/",
+            "https://www.samba.org/samba/docs/current/man-html/smb.conf.5.html",
+            "https://httpd.apache.org/docs/2.4/howto/auth.html",
+            "https://www.postfix.org/SASL_README.html",
+        ),
     ),
 ]  # fmt: skip

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from modernize.model import cite
 from modernize.readiness.rule import Context, Hit, Rule
+from modernize.readiness.rules._util import under
 
 _BACKUP = re.compile(r"\b(pg_dump|pg_dumpall|mysqldump|mariadb-dump|mongodump|tar|rsync|borg|restic)\b")
 
@@ -45,7 +46,7 @@ def _local_backups(ctx: Context) -> Iterator[Hit]:
 def _tmp_state(ctx: Context) -> Iterator[Hit]:
     for s in ctx.services():
         for r in (*s.data_dirs, *s.content_paths):
-            if r.path.startswith(("/tmp/", "/var/tmp/")):
+            if under(r.path, "/tmp") or under(r.path, "/var/tmp"):
                 yield Hit(s.id, f"keeps state in {r.path}", cite(r.evidence)[:1])
 
 
@@ -58,8 +59,11 @@ def _large_data(ctx: Context) -> Iterator[Hit]:
 
 def _hostname_state(ctx: Context) -> Iterator[Hit]:
     for s in ctx.services():
-        if s.software == "rabbitmq":
-            yield Hit(s.id, "RabbitMQ keys its database by the node name (rabbit@HOSTNAME)", cite(s.evidence)[:1])
+        node = dict(s.attributes).get("node_name") if s.software == "rabbitmq" else None
+        if node and not node.endswith("@localhost"):  # a fixed @localhost node moves as it is
+            evs = [e for e in s.evidence if node in f"{e.excerpt} {e.detail}"]
+            yield Hit(s.id, f"RabbitMQ keeps its database under the node name {node}, which holds the host name",
+                      cite(evs)[:3])  # fmt: skip
 
 
 RULES = [
