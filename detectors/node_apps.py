@@ -41,6 +41,7 @@ from modernize.parsers.apprun import (
     unwrap,
 )
 from modernize.parsers.jsobject import UNKNOWN, parse_exports
+from modernize.parsers.routes import health_route
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
 from modernize.snapshot.declarations import whole
@@ -414,6 +415,11 @@ class NodeAppsDetector(Detector):
             if nodejs is not None:
                 sf.runtime = "node" + nodejs.version.upstream.split(".")[0]
         self._ports(snap, sf, script)
+        code = snap.text(script) if script and snap.exists(script) else None
+        health = health_route(code or "")
+        if health and script:
+            sf.attributes["health_path"] = health[0]
+            sf.evidence.append(Evidence("file", script, health[1], detail="health route"))
         sf.content_paths.append(
             FileRef(app, "content", evidence=(sf.evidence[0] if sf.evidence else Evidence("file", app),))
         )

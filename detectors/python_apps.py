@@ -53,6 +53,7 @@ from modernize.parsers.apprun import (
     unit_settings,
     unwrap,
 )
+from modernize.parsers.routes import health_route, module_files
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
 from modernize.snapshot.declarations import whole
@@ -187,20 +188,26 @@ def _opts(server: str, args: tuple[str, ...]) -> Options:
     return parse_options(args, lambda o: o in _PY_WITH_VALUE, stop_at_first_arg=True)
 
 
+APP_MODULES = ("wsgi.py", "asgi.py", "app.py", "main.py", "application.py", "urls.py")
+
+
 class PythonAppsDetector(Detector):
     name = "python-apps"
     tags = ("service", "app", "python")
-    requires = ("systemd", "supervisord", "sysv")
+    requires = ("systemd", "supervisord", "sysv", "cron", "dpkg", "rpm", "apk")
     reads = (
         *whole(f"{DEBIAN_UWSGI_APPS}/*.ini", "/etc/uwsgi/vassals/*.ini", "/etc/uwsgi-emperor/vassals/*.ini"),
         *whole(*(f"{r}/**/pyvenv.cfg" for r in APP_ROOTS), exclude=_NOISE),
         *whole(
             *(f"{r}/**/lib/python*/site-packages/*.dist-info/METADATA" for r in APP_ROOTS),
             *(f"{r}/**/lib/python*/dist-packages/*.dist-info/METADATA" for r in APP_ROOTS),
+            *(f"{r}/**/lib/python*/{sp}/*.dist-info/direct_url.json" for r in APP_ROOTS for sp in _SP),
             exclude=("node_modules", ".git"),
         ),
         *whole(
             *(f"{r}/**/{name}" for r in APP_ROOTS for name in (*PROJECT_FILES, "gunicorn.conf.py", "manage.py")),
+            # the usual WSGI/ASGI modules and Django's urls.py: where an app's health route is
+            *(f"{r}/**/{name}" for r in APP_ROOTS for name in APP_MODULES),
             exclude=(*_NOISE, "site-packages", "dist-packages"),
         ),
     )
@@ -518,9 +525,22 @@ class PythonAppsDetector(Detector):
         if app:
             sf.content_paths.append(FileRef(app, "content", evidence=(ev,)))
             self._project(snap, sf, app, la.workdir)
+        self._health(snap, sf, la.workdir or app)
         sf.endpoints.extend(endpoints_of_env(sf.env))
         sf.data_dirs.extend(data_dirs_of_env(sf.env))
         return sf
+
+    @staticmethod
+    def _health(snap: Snapshot, sf: ServiceFacts, base: str | None) -> None:
+        """The app's health route, from its WSGI/ASGI module (or Django's urls.py)."""
+        target = sf.attributes.get("wsgi_app") or sf.attributes.get("asgi_app")
+        for path in module_files(target or "", base or ""):
+            text = snap.text(path) if snap.exists(path) else None
+            found = health_route(text or "")
+            if found:
+                sf.attributes["health_path"] = found[0]
+                sf.evidence.append(Evidence("file", path, found[1], detail="health route"))
+                return
 
     @staticmethod
     def _setting(sf: ServiceFacts, key: str, value: str, path: str, line: int | None) -> None:

@@ -25,3 +25,20 @@ def health_route(text: str, rails: bool = False) -> tuple[str, int] | None:
             continue
         return "/" + path, text.count("\n", 0, m.start()) + 1
     return None
+
+
+def module_files(target: str, base: str) -> list[str]:
+    """Where a WSGI/ASGI target (`pkg.mod:app`, or a file) is, under BASE, and for a
+    Django project the urls.py beside its wsgi/asgi module."""
+    module = target.split(":", 1)[0].strip()
+    if not module or not base:
+        return []
+    if module.endswith(".py"):
+        rel = module
+    else:
+        rel = module.replace(".", "/") + ".py"
+    path = rel if rel.startswith("/") else f"{base.rstrip('/')}/{rel}"
+    files = [path]
+    if path.endswith(("/wsgi.py", "/asgi.py")):
+        files.append(path.rsplit("/", 1)[0] + "/urls.py")
+    return files

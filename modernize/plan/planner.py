@@ -820,14 +820,14 @@ def _probes(d: Draft, ctx: Context) -> None:
     names, bounded), at the health path of the app it proxies to when the inventory knows
     one; 401/403 count (the app answered, behind a login), 404 and 5xx do not."""
     svc = d.svc
-    vhosts = dict(svc.attributes).get("vhosts") or dict(svc.attributes).get("server_names") or ""
-    names = [n for n in re.split(r"[;,\s]+", vhosts) if n and not n.startswith("*") and ":" not in n and n != "_"]
+    names = _vhost_names(svc)
     path, why = _health_path(svc, ctx)
     for p in d.ports:
         if p.proto != "tcp":
             continue
         if svc.kind in ("web-server",) or (svc.kind == "app" and p.publish):
-            for host in list(dict.fromkeys(names))[:MAX_VHOST_PROBES] or [None]:
+            hosts = [n for n, ports in names if not ports or p.port in ports]
+            for host in list(dict.fromkeys(hosts))[:MAX_VHOST_PROBES] or [None]:
                 d.probes.append(Probe("http", p.port, path, host, "2xx,3xx,401,403", why=why))
         elif svc.kind == "app" and path != "/":
             d.probes.append(Probe("http", p.port, path, None, "2xx", why=why))
@@ -836,6 +836,21 @@ def _probes(d: Draft, ctx: Context) -> None:
 
 
 MAX_VHOST_PROBES = 6
+
+
+def _vhost_names(svc: Service) -> list[tuple[str, set[int]]]:
+    """Virtual host names with the ports they answer on (empty: any): Apache's `vhosts`
+    entries ("NAME *:443 tls -> URL; ..."), nginx's `server_names` ("a, b")."""
+    attrs = dict(svc.attributes)
+    out: list[tuple[str, set[int]]] = []
+    for entry in (attrs.get("vhosts") or "").split(";"):
+        tokens = entry.split("->", 1)[0].split()
+        if tokens and tokens[0] != "(default)":
+            ports = {int(t.rsplit(":", 1)[1]) for t in tokens[1:] if t.rsplit(":", 1)[-1].isdigit() and ":" in t}
+            out.append((tokens[0], ports))
+    for name in re.split(r"[,\s]+", attrs.get("server_names") or ""):
+        out.append((name, set()))
+    return [(n, ports) for n, ports in out if n and not n.startswith(("*", "~")) and n != "_" and ":" not in n]
 
 
 def _health_path(svc: Service, ctx: Context) -> tuple[str, str]:
