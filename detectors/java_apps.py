@@ -104,7 +104,7 @@ class JavaRun:
 class JavaAppsDetector(Detector):
     name = "java-apps"
     tags = ("service", "app", "java")
-    requires = ("systemd", "supervisord", "sysv", "dpkg", "rpm", "apk")
+    requires = ("systemd", "supervisord", "sysv", "cron", "dpkg", "rpm", "apk")
     reads = whole("/usr/lib/jvm/*/release", "/opt/java/*/release", "/opt/jdk*/release")
 
     def detect(self, snap: Snapshot, found: Found) -> None:

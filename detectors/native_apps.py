@@ -65,7 +65,7 @@ def _in_bin_dir(path: str) -> bool:
 class NativeAppsDetector(Detector):
     name = "native-apps"
     tags = ("service", "app", "native")
-    requires = ("systemd", "supervisord", "sysv", "dpkg")
+    requires = ("systemd", "supervisord", "sysv", "cron", "dpkg")
     reads = (
         # bin directories only: a head of every file under /opt or /srv would be a partial copy
         # that hides those files from other detectors' whole second-order reads

@@ -139,7 +139,7 @@ class NodeRun:
 class NodeAppsDetector(Detector):
     name = "node-apps"
     tags = ("service", "app", "node")
-    requires = ("systemd", "supervisord", "sysv", "accounts")
+    requires = ("systemd", "supervisord", "sysv", "cron", "accounts", "dpkg", "rpm", "apk")
     reads = (
         *whole(*(f"{r}/**/package.json" for r in APP_ROOTS), exclude=("node_modules", ".git")),
         *whole(*(f"{r}/**/{e}" for r in APP_ROOTS for e in ECOSYSTEM), exclude=("node_modules", ".git")),

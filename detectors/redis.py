@@ -63,7 +63,7 @@ def _server_conf(unit: InitUnit, binary: str) -> str | None:
 class RedisDetector(Detector):
     name = "redis"
     tags = ("service", "cache")
-    requires = ("systemd", "sysv")
+    requires = ("systemd", "sysv", "supervisord")
     reads = whole(*MAIN, "/etc/redis/*.conf", *SENTINEL)
 
     def detect(self, snap: Snapshot, found: Found) -> None:

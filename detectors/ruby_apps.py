@@ -109,7 +109,7 @@ _STR = r"""["']([^"']*)["']"""
 class RubyAppsDetector(Detector):
     name = "ruby-apps"
     tags = ("service", "app", "ruby")
-    requires = ("systemd", "supervisord", "sysv", "dpkg", "rpm", "apk")
+    requires = ("systemd", "supervisord", "sysv", "cron", "dpkg", "rpm", "apk")
     reads = whole(
         *(
             f"{r}/**/{f}"

@@ -101,7 +101,10 @@ class Progress:
 def _registry(only: list[str], skip: list[str]) -> Registry:
     from modernize.detector import Registry
 
-    return Registry.from_entry_points().select(only, skip)
+    registry = Registry.from_entry_points().select(only, skip)
+    for note in registry.notes():
+        typer.echo(f"note: {note}", err=True)
+    return registry
 
 
 OnlyOpt = Annotated[list[str], typer.Option("--only", help="Run only these detectors (names or tags).")]

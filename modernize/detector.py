@@ -51,6 +51,8 @@ class Registry:
     def __init__(self, detectors: Iterable[Detector | type[Detector]] = (), *, origin: str = "builtin") -> None:
         self._items: dict[str, Registered] = {}
         self.load_errors: list[str] = []  # plugins that could not be loaded
+        self.added: dict[str, list[str]] = {}  # by select(): detector -> the chosen ones requiring it
+        self.left_out: dict[str, list[str]] = {}  # by select(): required but skipped -> who requires it
         for det in detectors:
             self.register(det, origin=origin)
 
@@ -94,6 +96,34 @@ class Registry:
             if hits(r, skip):
                 continue
             out._items[r.name] = r
+        # what the chosen detectors read from others comes along (transitively), unless
+        # skipped by name or tag: then the note says whose facts will be missing
+        todo = sorted(out._items)
+        while todo:
+            name = todo.pop(0)
+            for dep in sorted(self._items[name].detector.requires):
+                if dep in out.added:
+                    out.added[dep].append(name)
+                if dep not in self._items or dep in out._items:
+                    continue
+                if hits(self._items[dep], skip):
+                    out.left_out.setdefault(dep, []).append(name)
+                    continue
+                out._items[dep] = self._items[dep]
+                out.added.setdefault(dep, []).append(name)
+                todo.append(dep)
+        return out
+
+    def notes(self) -> list[str]:
+        """What `select` did beyond what was asked: detectors it added because a chosen
+        one requires them, and required ones that --skip left out."""
+        out = []
+        if self.added:
+            why = "; ".join(f"{d} (required by {', '.join(sorted(by))})" for d, by in sorted(self.added.items()))
+            out.append(f"also running {why}")
+        for dep, by in sorted(self.left_out.items()):
+            who, verb = ", ".join(sorted(by)), "requires" if len(by) == 1 else "require"
+            out.append(f"{who} {verb} {dep}, which --skip leaves out: its facts are missing")
         return out
 
     def ordered(self) -> list[Detector]:

@@ -263,6 +263,19 @@ class StartMethod:
 
 
 @dataclass(frozen=True)
+class Program:
+    """What a service's init unit runs (since 1.2), as its command line and the files say:
+    the executable after the wrappers (env, sudo, nice ...), and when that is an
+    interpreter, the script it runs. Set where no detector recognised the software."""
+
+    path: str  # the executable the unit starts: /opt/acme/bin/acmed, /usr/bin/perl
+    interpreter: str | None = None  # perl, sh, python3, java ...: the executable, or the script's #! line
+    script: str | None = None  # the script or jar the interpreter runs (a module: `-m name`)
+    kind: str | None = None  # elf, script (a #! file), jar, missing (not in the snapshot)
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
 class Dependency:
     source: str  # service id
     target: str | None  # service id on this host, None when external
@@ -317,6 +330,7 @@ class Service:
     group: str | None = None
     command: tuple[str, ...] = ()
     working_dir: str | None = None
+    program: Program | None = None  # since 1.2: what runs, for a service no detector recognised
     ports: tuple[Port, ...] = ()
     config_files: tuple[FileRef, ...] = ()
     data_dirs: tuple[FileRef, ...] = ()

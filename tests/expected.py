@@ -43,6 +43,9 @@ SERVICE: dict[str, Any] = {
     "managed_by": None,
     "units": None,  # names of the units/programs that start it (StartMethod.name)
     "command": None,  # leading words of Service.command
+    "classified": None,  # false: a service no detector recognised (Service.classified)
+    "working_dir": None,
+    "program": {"path": None, "interpreter": None, "script": None, "kind": None},  # Service.program
     "ports": [_PORT],
     "config_files": None,
     "data_dirs": None,
@@ -172,6 +175,13 @@ def check_services(inv: Inventory, specs: list[dict[str, Any]]) -> list[str]:
             problems.append(f"{where}: enabled {svc.enabled!r}, expected {spec['enabled']!r}")
         if "user" in spec and svc.user != spec["user"]:
             problems.append(f"{where}: user {svc.user!r}, expected {spec['user']!r}")
+        for key in ("classified", "working_dir"):
+            if key in spec and getattr(svc, key) != spec[key]:
+                problems.append(f"{where}: {key} {getattr(svc, key)!r}, expected {spec[key]!r}")
+        for key, want_value in (spec.get("program") or {}).items():
+            have_value = getattr(svc.program, key) if svc.program else None
+            if have_value != want_value:
+                problems.append(f"{where}: program.{key} {have_value!r}, expected {want_value!r}")
         if "ports" in spec:
             want, have = _want_ports(spec["ports"]), _port_set(svc)
             if not any(w[0] == "socket" for w in want):

@@ -228,6 +228,16 @@ def test_every_fixture_key_is_checked(name: str) -> None:
             {"host": {"selinux": {"state": "enforcing"}}},
             {"host": {"selinux": "absent"}},
         ),
+        (
+            "vendor-daemon",
+            {"services": [{"software": "acme-relay", "classified": False, "working_dir": "/opt/acme"}]},
+            {"services": [{"software": "acme-relay", "classified": True}]},
+        ),
+        (
+            "vendor-daemon",
+            {"services": [{"software": "acme-relay", "program": {"interpreter": "perl", "kind": "script"}}]},
+            {"services": [{"software": "acme-relay", "program": {"interpreter": "sh"}}]},
+        ),
     ],
 )
 def test_new_checks_pass_and_fail(name: str, good: dict[str, Any], bad: dict[str, Any]) -> None:

@@ -447,3 +447,19 @@ def test_connection_settings_with_no_environment_override() -> None:
     assert tomcat.service == "tomcat" and tomcat.evidence == ("/etc/tomcat10/Catalina/localhost/billing.xml:4",)
     for quiet in ("python-web", "node-app"):
         assert "CF008" not in fired(graded(quiet))
+
+
+def test_each_rule_carries_konveyors_category_and_labels() -> None:
+    records = {r.id: r.record() for r in RULES}
+    assert {r["migration"] for r in records.values()} == {"mandatory", "optional", "potential"}
+    for r in RULES:
+        rec = records[r.id]
+        want = {"blocker": "mandatory", "major": "mandatory", "minor": "optional", "info": "potential"}[r.severity]
+        assert rec["migration"] == (r.migration or want), r.id
+        assert "konveyor.io/target=containers" in rec["labels"]
+        assert f"modernize.dev/category={r.category.replace(' ', '-')}" in rec["labels"]
+    listed = subprocess.run([sys.executable, "-m", "modernize", "rules", "list", "--json"],
+                            capture_output=True, text=True, timeout=60, cwd=REPO, check=True)  # fmt: skip
+    assert {r["id"]: r["migration"] for r in json.loads(listed.stdout)} == {
+        k: v["migration"] for k, v in records.items()
+    }

@@ -82,3 +82,76 @@ def test_undeclared_read_fails_the_detector_test() -> None:
 
     with pytest.raises(UndeclaredRead):
         run([Sneaky], {"/etc/hello": "hi", "/etc/undeclared": "x"})
+
+
+class Needy(Detector):
+    name = "needy"
+    requires = ("middle",)
+
+
+class Middle(Detector):
+    name = "middle"
+    tags = ("init",)
+    requires = ("hello",)
+
+
+def test_only_pulls_in_what_the_chosen_detectors_require_transitively() -> None:
+    reg = Registry([Needy, Middle, Hello, Boom]).select(only=["needy"])
+    assert [r.name for r in reg] == ["hello", "middle", "needy"]
+    assert reg.added == {"middle": ["needy"], "hello": ["middle"]}
+    assert reg.notes() == ["also running hello (required by middle); middle (required by needy)"]
+    assert [d.name for d in reg.ordered()] == ["hello", "middle", "needy"]
+    # nothing added, nothing said, when the choice is complete already
+    assert Registry([Needy, Middle, Hello]).select(only=["needy", "middle", "hello"]).notes() == []
+
+
+def test_skip_wins_over_requires_and_says_whose_facts_go_missing() -> None:
+    reg = Registry([Needy, Middle, Hello]).select(only=["needy"], skip=["init"])  # by tag
+    assert [r.name for r in reg] == ["needy"]
+    assert reg.notes() == ["needy requires middle, which --skip leaves out: its facts are missing"]
+
+
+# What a detector reads from `found`, and the detectors that put it there.
+_PRODUCERS = {
+    r"found\.units\b": {"systemd"},
+    r"\brunnable\(": {"systemd", "sysv", "supervisord", "cron"},  # app launches: every init system's units
+    r"found\.packages?\b": {"dpkg", "rpm", "apk"},
+    r"found\.users?\b": {"accounts"},
+    r"found\.owners\b": {"dpkg"},
+    r"found\.cron_jobs\b": {"cron"},
+    r"found\.host\.os\b": {"os"},
+}
+
+
+def test_every_detector_requires_the_detectors_whose_facts_it_reads() -> None:
+    import inspect
+    import re
+
+    missing = {}
+    for r in Registry.from_entry_points(autoload=False):
+        det = r.detector
+        source = inspect.getsource(type(det))
+        module = inspect.getsource(inspect.getmodule(type(det)))  # type: ignore[arg-type]
+        for pattern, producers in _PRODUCERS.items():
+            if re.search(pattern, module) and det.name not in producers:
+                lacking = producers - set(det.requires) - {det.name}
+                if lacking:
+                    missing[f"{det.name} ({pattern})"] = sorted(lacking)
+        assert source
+    assert not missing, missing
+
+
+def test_only_python_apps_finds_the_python_app() -> None:
+    from modernize.scan import scan
+    from modernize.snapshot import open_snapshot
+    from tests.helpers import FIXTURES
+
+    reg = Registry.from_entry_points(autoload=False).select(only=["python-apps"])
+    assert {"systemd", "sysv", "supervisord", "cron", "dpkg"} <= {r.name for r in reg}
+    snap = open_snapshot(str(FIXTURES / "python-web" / "root"))
+    try:
+        inv = scan(snap, reg).inventory
+    finally:
+        snap.close()
+    app = next(s for s in inv.services if s.software == "python-app")
+    assert app.runtime and app.runtime.startswith("python3")  # the python3 package's version: dpkg ran

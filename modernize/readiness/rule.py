@@ -14,6 +14,7 @@ from modernize.plan.model import Plan
 
 GROUP = "modernize.rules"
 SEVERITIES = ("blocker", "major", "minor", "info")
+MIGRATION = ("mandatory", "optional", "potential")  # Konveyor's rule categories
 CATEGORIES = (
     "host coupling", "process model", "state", "configuration", "identity and access", "software",
     "operations", "coverage",
@@ -56,6 +57,22 @@ class Rule:
     links: tuple[str, ...] = ()
     weight: int | None = None  # default from the severity
     needs_plan: bool = False
+    migration: str | None = None  # Konveyor's category; default from the severity
+    labels: tuple[str, ...] = ()  # extra key=value labels to filter by
+
+    @property
+    def migration_category(self) -> str:
+        """Konveyor's reading: mandatory (must change to run in a container), optional
+        (should change), potential (worth a look)."""
+        return self.migration or {"blocker": "mandatory", "major": "mandatory", "minor": "optional"}.get(
+            self.severity, "potential"
+        )
+
+    @property
+    def all_labels(self) -> list[str]:
+        slug = self.category.replace(" ", "-")
+        return ["konveyor.io/source=linux", "konveyor.io/target=containers", f"modernize.dev/category={slug}",
+                *self.labels]  # fmt: skip
 
     @property
     def score_weight(self) -> int:
@@ -77,6 +94,8 @@ class Rule:
             "remediation": self.remediation,
             "links": list(self.links),
             "needs_plan": self.needs_plan,
+            "migration": self.migration_category,
+            "labels": self.all_labels,
         }
 
 
@@ -89,6 +108,8 @@ class RuleSet:
         for r in rules:
             if r.id in self.rules:
                 raise RegistryError(f"rule id {r.id} is defined twice")
+            if r.migration not in (None, *MIGRATION):
+                raise RegistryError(f"rule {r.id}: migration must be one of {', '.join(MIGRATION)}")
             if r.severity not in SEVERITIES or r.category not in CATEGORIES:
                 raise RegistryError(f"rule {r.id}: unknown severity {r.severity!r} or category {r.category!r}")
             self.rules[r.id] = r

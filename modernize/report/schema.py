@@ -56,6 +56,7 @@ def report_schema() -> dict[str, Any]:
             "id": _STR, "title": _STR, "category": _STR, "severity": _SEVERITY, "weight": _INT, "effort_hours": _NUM,
             "assumptions": _STR, "remediation": _STR, "links": {"type": "array", "items": _STR},
             "needs_plan": {"type": "boolean"},
+            "migration": {"enum": ["mandatory", "optional", "potential"]}, "labels": {"type": "array", "items": _STR},
         }
     )  # fmt: skip
     summary = _obj(
