@@ -8,11 +8,14 @@ import posixpath as P
 import re
 from dataclasses import replace
 
-from modernize.model import Service
+from modernize.model import Service, cite
 from modernize.plan.draft import Context, Draft
-from modernize.plan.model import EnvPlan, FileCopy, Hardening, PackagePin
+from modernize.plan.model import EnvPlan, FileCopy, Hardening, PackagePin, PortPlan
 from modernize.plan.software import Knowledge, keep_command, python_tcp_healthcheck, tcp_healthcheck
 from modernize.plan.values import pin_version
+
+# the WSGI server a hosted app (mod_wsgi, Passenger) gets in its own container
+GUNICORN = "23.0.0"
 
 # installed in every venv; pinning them to the server's old versions helps nobody
 _VENV_TOOLS = {"pip", "setuptools", "wheel", "distribute"}
@@ -93,10 +96,58 @@ class PythonKnowledge(Knowledge):
                 "(requirements.txt generated from them)",
                 (venv,),
             )
+        if d.svc.hosted_by and not d.command:
+            self._wsgi_server(d, ctx, venv)
         d.env.append(_env("PYTHONUNBUFFERED", "1"))
         if d.ports:
             python_tcp_healthcheck(d, f"{venv}/bin/python" if venv else python)
         _stateless(d)
+
+    @staticmethod
+    def _wsgi_server(d: Draft, ctx: Context, venv: str | None) -> None:
+        """An app the web server ran (mod_wsgi, Passenger) gets a WSGI server of its own:
+        gunicorn on port 8000, importing the WSGI file the web server loaded, with the
+        processes and threads it had; the web server then proxies to it."""
+        attrs = dict(d.svc.attributes)
+        script = attrs.get("wsgi_script") or attrs.get("startup_file")
+        host = ctx.names.get(d.svc.hosted_by or "", d.svc.hosted_by)
+        if not script or not script.endswith(".py") or venv is None:
+            ctx.finding(
+                "warning",
+                "hosted-app-command",
+                f"{d.name} ran inside {host} ({attrs.get('server', 'a web server module')}); give it a command "
+                "that serves it (a WSGI server) in plan.yaml",
+                d.name,
+                cite(d.svc.evidence)[:1],
+            )
+            return
+        paths = [x for x in attrs.get("python_path", "").split(":") if x]
+        top = next((p for p in paths if script.startswith(p.rstrip("/") + "/")), None)
+        chdir = top or P.dirname(script)
+        module = P.relpath(script, chdir).removesuffix(".py").replace("/", ".")
+        d.libraries = sorted({*d.libraries, f"gunicorn=={GUNICORN}"}, key=str.lower)
+        cmd = [f"{venv}/bin/gunicorn", "--chdir", chdir, "--bind", "0.0.0.0:8000"]
+        for opt in ("processes", "threads"):
+            if attrs.get(opt, "").isdigit():
+                cmd += ["--workers" if opt == "processes" else "--threads", attrs[opt]]
+        d.command = (*cmd, f"{module}:application")
+        d.workdir = chdir
+        d.ports.append(PortPlan(8000))
+        d.decide(
+            "command",
+            f"{host} ran it through {attrs.get('server', 'a module')} ({script}); in a container gunicorn "
+            f"{GUNICORN} serves the same WSGI application on port 8000, with the daemon's processes and threads",
+            cite(d.svc.evidence)[:2],
+        )
+        ctx.finding(
+            "warning",
+            "hosted-app-proxy",
+            f"{host} ran {d.name} in its own processes ({attrs.get('server')}, mounted at {attrs.get('mount', '/')}); "
+            f"in containers {d.name} serves it on port 8000: replace {host}'s WSGIScriptAlias/Passenger lines "
+            f"with a proxy to http://{d.name}:8000/ (e.g. ProxyPass {attrs.get('mount', '/')} http://{d.name}:8000/)",
+            d.name,
+            cite(d.svc.evidence)[:1],
+        )
 
     def distro(self, d: Draft, ctx: Context) -> None:
         if d.build_from is None:
