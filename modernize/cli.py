@@ -101,16 +101,48 @@ class Progress:
 def _registry(only: list[str], skip: list[str]) -> Registry:
     from modernize.detector import Registry
 
-    registry = Registry.from_entry_points().select(only, skip)
+    registry = Registry.from_entry_points().select(_commas(only), _commas(skip))
     for note in registry.notes():
         typer.echo(f"note: {note}", err=True)
     return registry
 
 
-OnlyOpt = Annotated[list[str], typer.Option("--only", help="Run only these detectors (names or tags).")]
-SkipOpt = Annotated[list[str], typer.Option("--skip", help="Do not run these detectors (names or tags).")]
+def _commas(values: list[str]) -> list[str]:
+    """`--only a,b` is `--only a --only b`."""
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+_SIZE_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def parse_size(text: str | int) -> int:
+    """`--max-file-size`: bytes, or with a suffix (`64M`, `512KiB`, `1g`); more than 0."""
+    import re
+
+    if isinstance(text, int):  # the default
+        return text
+    m = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*", text, re.IGNORECASE)
+    if not m:
+        raise typer.BadParameter(f"{text!r} is not a size (bytes, or with a suffix: 512K, 64M, 1G)")
+    size = int(float(m.group(1)) * _SIZE_UNITS[m.group(2).upper()])
+    if size <= 0:
+        raise typer.BadParameter(f"{text!r}: must be more than 0 bytes")
+    return size
+
+
+OnlyOpt = Annotated[
+    list[str], typer.Option("--only", help="Run only these detectors (names or tags; repeat or separate by commas).")
+]
+SkipOpt = Annotated[
+    list[str], typer.Option("--skip", help="Do not run these detectors (names or tags; repeat or separate by commas).")
+]
 MaxFileSizeOpt = Annotated[
-    int, typer.Option(help="Files larger than this many bytes are recorded as skipped, not read.")
+    int,
+    typer.Option(
+        parser=parse_size,
+        metavar="SIZE",
+        help="Files larger than this (bytes, or 512K, 64M, 1G) are recorded as skipped, not read.",
+    ),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")]
 
@@ -138,6 +170,9 @@ def scan_cmd(
 
 
 def _scan(source: str, output: str, only: list[str], skip: list[str], max_file_size: int, quiet: bool) -> None:
+    from modernize import outpath
+
+    target = outpath.single_file(output, "inventory.json", [source])  # before a long scan, not after
     interactive = sys.stderr.isatty() and not quiet
     progress = Progress(interactive)
     snap = open_snapshot(source, max_file_size=max_file_size, progress=progress.bytes)
@@ -147,6 +182,7 @@ def _scan(source: str, output: str, only: list[str], skip: list[str], max_file_s
         from modernize.scan import scan
 
         result = scan(snap, registry, on_detector=progress.step)
+        _require_os(result.inventory, source, snap)
     finally:
         progress.done()
         snap.close()
@@ -154,14 +190,16 @@ def _scan(source: str, output: str, only: list[str], skip: list[str], max_file_s
     from modernize.summary import summary
 
     inv = result.inventory
-    text = dumps(inv)
-    if output == "-":
-        sys.stdout.write(text)
+    data = dumps(inv).encode("utf-8")
+    if target is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
     else:
-        _write_atomic(Path(output), text)
-    if not quiet and output != "-":
+        outpath.write_atomic(target, data)
+    if not quiet and target is not None:
         typer.echo(summary(inv))
-        typer.echo(f"inventory written to {output}")
+        typer.echo(f"inventory written to {target}")
+    _warn(inv)
     for err in snap.errors:
         typer.echo(f"error: {err}", err=True)
     hold(snap, result)
@@ -169,11 +207,28 @@ def _scan(source: str, output: str, only: list[str], skip: list[str], max_file_s
         raise typer.Exit(EXIT_DETECTOR_ERRORS)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def _require_os(inv: object, source: str, snap: object) -> None:
+    """A source with no operating system in it is the wrong source (an empty folder, the
+    parent of a root filesystem): say where a root probably is, and write nothing."""
+    from modernize.model import Inventory
+    from modernize.rootfs import no_os_message
+    from modernize.snapshot.base import Snapshot
+
+    assert isinstance(inv, Inventory) and isinstance(snap, Snapshot)
+    message = no_os_message(inv, source, snap)
+    if message:
+        raise UserError(message)
+
+
+def _warn(inv: object) -> None:
+    """The scan's warnings that concern how it ran, not the server (the inventory records them too)."""
+    from modernize.model import Inventory
+    from modernize.rootfs import RUN_WARNINGS
+
+    assert isinstance(inv, Inventory)
+    for f in inv.findings:
+        if f.code in RUN_WARNINGS:
+            typer.echo(f"warning: {f.message}", err=True)
 
 
 @detectors_app.command("list")
@@ -255,14 +310,14 @@ def plan_cmd(
     ] = None,
 ) -> None:
     """Decide how each service moves into a container and write plan.yaml."""
+    from modernize import outpath
     from modernize.pipeline import load_plan_file, make_plan, read_inventory, write_plan
     from modernize.plan.io import dump_plan
 
     inv = read_inventory(inventory)
-    out = Path(output)
-    if output != "-" and out.is_dir():
-        out = out / "plan.yaml"
-    previous = load_plan_file(out) if output != "-" and out.exists() else None
+    target = outpath.single_file(output, "plan.yaml", [inventory, source or inv.source.get("location")])
+    out = target or Path("plan.yaml")
+    previous = load_plan_file(out) if target is not None and out.exists() else None
     plan = make_plan(
         inv,
         strategy=strategy,
@@ -292,18 +347,30 @@ def generate_cmd(
     templates: TemplatesOpt = None,
 ) -> None:
     """Write Dockerfiles, compose.yaml, .env.example, MIGRATION.md and smoke.sh from a plan."""
+    from modernize import outpath
     from modernize.pipeline import generate, load_plan_file, open_source
 
     plan = load_plan_file(Path(plan_file))
+    out = outpath.folder(output, [plan_file, source or plan.source.path])
     snap = open_source(plan, source)
     try:
         from modernize.generate.collect import declarations
 
         snap.prefetch(declarations(plan))
-        result = generate(plan, snap, Path(output), command="generate", templates=templates)
+        result = generate(plan, snap, out, command="generate", templates=templates, dry_run=check)
     finally:
         snap.close()
+    for diff in result.diffs:
+        sys.stdout.write(diff)
     raise typer.Exit(_report(result))
+
+
+EngineOpt = Annotated[
+    str | None, typer.Option("--engine", help="docker, podman or buildah (builds only); default: the first that works.")
+]
+CaCertOpt = Annotated[
+    str | None, typer.Option("--ca-cert", help="A PEM bundle builds must trust (a TLS-intercepting proxy).")
+]
 
 
 @app.command("run")
@@ -338,8 +405,18 @@ def run_cmd(
             max_file_size,
             quiet,
         )
+    except typer.Exit as done:  # warnings: the output is there, verify it all the same
+        if not verify or done.exit_code != EXIT_DETECTOR_ERRORS:
+            raise
+        code = done.exit_code
     finally:
         gc.enable()
+    if verify:
+        from modernize.verify import run_verify
+
+        ok = run_verify(Path(output), engine=engine, image_map=image_map, ca_cert=ca_cert,
+                        echo=(lambda s: None) if quiet else typer.echo)  # fmt: skip
+        raise typer.Exit(code if ok else EXIT_DETECTOR_ERRORS)
 
 
 def _run(
@@ -356,12 +433,11 @@ def _run(
     max_file_size: int,
     quiet: bool,
 ) -> None:
+    from modernize import outpath
     from modernize.generate.writer import OutputWriter
     from modernize.pipeline import generate, load_plan_file, make_plan, user_edited, write_plan
 
-    out = Path(output)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{output}: exists and is not a directory")
+    out = outpath.folder(output, [source])  # before a long scan, not after
     if templates is not None and not Path(templates).is_dir():
         raise UserError(f"--templates {templates}: not a directory")  # before anything is written
     if strategy not in (None, "official", "distro", "lift"):
@@ -380,6 +456,7 @@ def _run(
 
         result = scan(snap, registry, on_detector=progress.step)
         progress.done()
+        _require_os(result.inventory, source, snap)
         from modernize.serialize import dumps
 
         inv = result.inventory
@@ -421,6 +498,7 @@ def _run(
         typer.echo(summary(inv))
         typer.echo(_grades(report))
         typer.echo(f"inventory, plan, generated files and readiness report in {out}")
+    _warn(inv)
     for err in snap.errors:
         typer.echo(f"error: {err}", err=True)
     hold(snap, result)
@@ -452,18 +530,20 @@ def report_cmd(
     config: ConfigOpt = None,
 ) -> None:
     """Grade how ready each service, app and host is for containers: report.html, .md, .json and CSVs."""
-    from modernize import settings
+    from modernize import outpath, settings
     from modernize.pipeline import load_plan_file, make_report, read_inventory, write_report
 
-    rules, skip_rules = settings.load(config, Path(output)).rules(rules, skip_rules)
+    out = outpath.folder(output, [*inventories, plan_file])
+    rules, skip_rules = settings.load(config, out).rules(rules, skip_rules)
 
     loaded = [(path, read_inventory(path)) for path in inventories]
+    outpath.folder(output, [inv.source.get("location") for _, inv in loaded])  # nor into a scanned server
     plans = {}
     if plan_file:
         plan = load_plan_file(Path(plan_file))
         plans[plan.host.hostname or ""] = plan
     report = make_report(loaded, rules=rules, skip_rules=skip_rules, as_of=as_of, plans=plans)
-    raise typer.Exit(_report(write_report(report, Path(output), "report", templates)))
+    raise typer.Exit(_report(write_report(report, out, "report", templates)))
 
 
 @rules_app.command("list")
@@ -509,14 +589,6 @@ def schema_inventory() -> None:
     from modernize.serialize import inventory_schema
 
     typer.echo(json.dumps(inventory_schema(), indent=2))
-
-
-EngineOpt = Annotated[
-    str | None, typer.Option("--engine", help="docker, podman or buildah (builds only); default: the first that works.")
-]
-CaCertOpt = Annotated[
-    str | None, typer.Option("--ca-cert", help="A PEM bundle builds must trust (a TLS-intercepting proxy).")
-]
 
 
 @app.command("verify")

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from modernize.facts import Endpoint
 from modernize.model import EnvVar, Evidence, Secret
-from modernize.secrets import MASK, is_secret_name, make_secret, redact_url, url_password
+from modernize.secrets import MASK, is_secret_name, make_secret, scrub, shape_of
 
 DEFAULT_PORTS = {
     "postgres": 5432,
@@ -127,11 +127,17 @@ def classify_setting(
     ev_line = Evidence(kind, path, line, excerpt=f"{name}={MASK}")
     if is_secret_name(name) and value:
         return EnvVar(name, None, True, (ev_line,)), make_secret(name, value, path, line)
-    pw = url_password(value) if "://" in value else None
-    if pw:
-        safe = redact_url(value)
+    # by what the value holds: a URL's password or ?password=, an option such as
+    # --db-pass x, a token or private key by its shape
+    found: list[str] = []
+    safe = scrub(value, found)
+    if found:
+        kind_found = shape_of(found[0]) or "password"
+        held = found[0] if len(found) == 1 else "\0".join(found)
+        if safe.strip() == MASK:
+            return EnvVar(name, None, True, (ev_line,)), make_secret(name, held, path, line, kind=kind_found)
         ev = Evidence(kind, path, line, excerpt=f"{name}={safe}")
-        return EnvVar(name, safe, True, (ev,)), make_secret(name, pw, path, line, kind="password")
+        return EnvVar(name, safe, True, (ev,)), make_secret(name, held, path, line, kind=kind_found)
     return EnvVar(name, value, False, (Evidence(kind, path, line, excerpt=f"{name}={value}"),)), None
 
 

@@ -74,6 +74,9 @@ class _Incremental(io.RawIOBase):
         self._make = make
         self._d = make()
         self._out = b""
+        # bytes after the last complete stream that start no stream (gzip: "trailing
+        # garbage ignored"): counted and skipped, as gzip and GNU tar do
+        self.trailing = 0
 
     def readable(self) -> bool:
         return True
@@ -85,15 +88,22 @@ class _Incremental(io.RawIOBase):
                 # at the end: whatever decodes is handed over; a truncated stream then
                 # ends early and the tar layer reports the member it ended in
                 flush = getattr(self._d, "flush", None)
-                self._out = flush() if callable(flush) and not self._d.eof else b""
+                self._out = flush() if callable(flush) and not self._d.eof and not self.trailing else b""
                 if not self._out:
                     return 0
                 break
+            if self.trailing:
+                self.trailing += len(chunk)
+                continue
             self._out = self._d.decompress(chunk)
             while self._d.eof and self._d.unused_data:
                 rest = self._d.unused_data
                 self._d = self._make()
-                self._out += self._d.decompress(rest)
+                try:
+                    self._out += self._d.decompress(rest)
+                except Exception:  # noqa: BLE001 - zlib, ISA-L, lzma and bz2 each raise their own
+                    self.trailing = len(rest)  # what follows the last stream is not one
+                    break
         n = min(len(b), len(self._out))
         b[:n] = self._out[:n]
         self._out = self._out[n:]

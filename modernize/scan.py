@@ -10,12 +10,13 @@ of the snapshot, so running one again is safe.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from modernize.detector import Detector, Registry
 from modernize.facts import Found
 from modernize.merge import build_inventory
-from modernize.model import Inventory
+from modernize.model import Finding, Inventory
+from modernize.secrets import scrub_inventory
 from modernize.snapshot import Declaration, NotYetRead, Snapshot, UndeclaredRead
 
 MAX_EXTRA_PASSES = 3
@@ -89,5 +90,20 @@ def scan(
     on_detector: Callable[[str], None] | None = None,
 ) -> ScanResult:
     found, ran, failed = run_detectors(snap, registry, on_detector=on_detector)
-    inventory = build_inventory(found, snap, ran, failed)
-    return ScanResult(inventory, found, failed)
+    inventory = scrub_inventory(build_inventory(found, snap, ran, failed))
+    return ScanResult(_with_run_warnings(inventory, snap), found, failed)
+
+
+def _with_run_warnings(inventory: Inventory, snap: Snapshot) -> Inventory:
+    """Findings about how the scan ran: odd bytes after the archive, fingerprints left out."""
+    from modernize.secrets import key_problem
+
+    extra = [Finding("warning", "source-trailing-data", w) for w in snap.warnings]
+    problem = key_problem()
+    holders = [s.secrets for s in inventory.services] + [u.secrets for u in inventory.units]
+    if problem and (inventory.host_secrets or any(holders)):
+        extra.append(Finding("warning", "fingerprints-omitted", problem))
+    if not extra:
+        return inventory
+    findings = sorted((*inventory.findings, *extra), key=lambda f: (f.level, f.code, f.path or "", f.message))
+    return replace(inventory, findings=tuple(findings))

@@ -16,6 +16,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from modernize import model
 from modernize.model import SCHEMA_VERSION, Inventory
+from modernize.secrets import escape_surrogates
 
 T = TypeVar("T")
 
@@ -37,7 +38,9 @@ def dumps(inv: Inventory) -> str:
     out: list[str] = []
     _emit(inv, out, "\n")
     out.append("\n")
-    return "".join(out)
+    # names that are not UTF-8 are escaped in a scan's inventory already; one built
+    # another way is made valid UTF-8 here all the same
+    return escape_surrogates("".join(out), in_json=True)
 
 
 @functools.cache

@@ -688,7 +688,8 @@ def variable_for(secret: Secret | None, service: str, key: str, ctx: Context) ->
     holders = []
     for s in ctx.inventory.services:
         for sec in s.secrets:
-            if sec.fingerprint == secret.fingerprint:
+            # without a fingerprint (no key) a secret is only itself
+            if sec == secret or (secret.fingerprint and sec.fingerprint == secret.fingerprint):
                 holders.append((s, sec))
     own = [(s, sec) for s, sec in holders if not s.env or all(e.name != sec.key for e in s.env)]
     s, sec = min(own or holders, key=lambda x: (ctx.names.get(x[0].id, x[0].id), x[1].key))

@@ -160,6 +160,7 @@ class Snapshot(ABC):
         self.passes = 0
         self.complete = True  # False when the source was damaged part way
         self.errors: list[str] = []
+        self.warnings: list[str] = []  # the source was read whole, with something odd about it
         self._spans: dict[str, list[str]] = {}  # see _dirs_below
 
     # -- primitives -----------------------------------------------------------

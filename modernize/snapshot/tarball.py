@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Callable, Iterable
 
 from modernize.errors import CorruptArchiveError, SourceError
-from modernize.inflate import Stream, claim, close_all, open_stream, sniff
+from modernize.inflate import Stream, _Incremental, claim, close_all, open_stream, sniff
 from modernize.snapshot import paths as P
 from modernize.snapshot.base import DEFAULT_MAX_FILE_SIZE, DIR, FILE, SYMLINK, FileInfo, parts_match
 from modernize.snapshot.declarations import Declaration, Matcher, ReadMode, has_magic, literal_prefix
@@ -215,6 +215,8 @@ class TarballSnapshot(IndexedSnapshot):
         try:
             for member in reader:
                 self._member(reader, member, match, build_index)
+            if careful:
+                self._trailing(stream)
         except (TarFormatError, EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as exc:
             if not careful and self.compression == "gzip" and isinstance(exc, EOFError | OSError | zlib.error):
                 # read it again block by block to keep everything before the damage
@@ -235,6 +237,20 @@ class TarballSnapshot(IndexedSnapshot):
             self.errors.append(f"{self.file}: archive is corrupt after {reader.offset} bytes: {exc}")
         finally:
             close_all(closers)
+
+    def _trailing(self, stream: object) -> None:
+        """Bytes after the compressed archive that are not part of it: GNU tar reads such
+        an archive (gzip says "trailing garbage ignored"), and so does the scan, with a warning."""
+        inner = getattr(stream, "raw", None)
+        if not isinstance(inner, _Incremental):
+            return
+        while stream.read(1 << 20):  # type: ignore[attr-defined]
+            pass  # past the end-of-archive blocks, to what follows the last compressed stream
+        if inner.trailing and not self.warnings:
+            self.warnings.append(
+                f"{self.file}: {inner.trailing} bytes after the end of the {self.compression} data "
+                "are not part of the archive (trailing garbage ignored, as gzip and GNU tar do)"
+            )
 
     def _member(
         self,

@@ -63,6 +63,7 @@ class Outcome:
     kept: bool = False
     containers: dict[str, str] = field(default_factory=dict)
     suggested: bool = False
+    prefix: str = ""  # every container, volume, network and image verify made starts with it
 
     @property
     def ok(self) -> bool:
@@ -120,6 +121,7 @@ class Outcome:
                 for s in self.services
             ],
             "left_behind": self.left_behind,
+            "names_prefix": self.prefix,
         }
 
 

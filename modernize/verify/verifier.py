@@ -308,4 +308,5 @@ def verify(
         outcome = Outcome(engine.name, [v.results[n] for n in sorted(v.results)], left, keep,
                           {n: c for n, c in v.containers.items()} if keep else {})  # fmt: skip
         outcome.suggested = suggest
+        outcome.prefix = project.prefix
     return outcome, project.plan, project.password
