@@ -19,6 +19,7 @@ from modernize.model import (
     Finding,
     Group,
     HostSetting,
+    IdentityStore,
     InitUnit,
     Library,
     Mount,
@@ -26,6 +27,7 @@ from modernize.model import (
     Package,
     PackageSource,
     Port,
+    Program,
     Secret,
     StartMethod,
     SudoRule,
@@ -87,10 +89,12 @@ class ServiceFacts:
     group: str | None = None
     command: tuple[str, ...] = ()
     working_dir: str | None = None
+    program: Program | None = None
     runtime: str | None = None
     framework: str | None = None
     attributes: dict[str, str] = field(default_factory=dict)
     libraries: list[Library] = field(default_factory=list)
+    identity_stores: list[IdentityStore] = field(default_factory=list)
     endpoints: list[Endpoint] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     found_by: str = ""
@@ -99,6 +103,17 @@ class ServiceFacts:
     @property
     def key(self) -> tuple[str, str]:
         return (self.software, self.instance or "")
+
+
+@dataclass
+class DaemonFacts(ServiceFacts):
+    """What runs behind one init unit, read from its command line and the config files it
+    names (the `daemons` detector): the program, ports, endpoints, config files. Merge gives
+    them to that unit's service only where no detector recognised the software (an
+    unclassified service, or a bare native binary): one that did knows better."""
+
+    unit_system: str = ""
+    unit_name: str = ""
 
 
 @dataclass

@@ -11,13 +11,12 @@ becomes an explicit unclassified service, so nothing that runs is left out.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 
 from modernize import __version__
 from modernize.endpoints import DEFAULT_PORTS, scheme_base
-from modernize.facts import Endpoint, Found, Listener, ServiceFacts
+from modernize.facts import DaemonFacts, Endpoint, Found, Listener, ServiceFacts
 from modernize.model import (
     SCHEMA_VERSION,
     App,
@@ -39,6 +38,7 @@ from modernize.model import (
     StartMethod,
 )
 from modernize.snapshot import Snapshot
+from modernize.unclassified import add_daemons, from_unit
 from modernize.versions import reseries
 
 KIND_ORDER = (
@@ -91,6 +91,7 @@ _LIST_FIELDS = (
     "started_by",
     "endpoints",
     "libraries",
+    "identity_stores",
     "evidence",
 )
 
@@ -147,9 +148,12 @@ def _matches(sf: ServiceFacts, unit: InitUnit) -> bool:
     return bool(bins) and any(b in bins for b in _unit_binaries(unit))
 
 
-def attach_units(services: list[ServiceFacts], units: list[InitUnit]) -> list[ServiceFacts]:
+def attach_units(
+    services: list[ServiceFacts], units: list[InitUnit], daemons: Iterable[DaemonFacts] = ()
+) -> list[ServiceFacts]:
     """Give every service the units that start it; every runnable unit left over that
-    is enabled (or written by an admin) becomes an unclassified service."""
+    is enabled (or written by an admin) becomes an unclassified service, completed by
+    what the daemons detector read of its program and config (modernize/unclassified.py)."""
     by_name = {u.name: u for u in units}
     claimed: set[str] = set()
     for sf in services:
@@ -184,32 +188,8 @@ def attach_units(services: list[ServiceFacts], units: list[InitUnit]) -> list[Se
             continue
         if unit.triggers and unit.triggers in by_name and unit.type == "socket":
             continue
-        sf = ServiceFacts(
-            software=unit.name.removesuffix(".service"),
-            kind="other",
-            instance=None,
-            name=unit.name,
-            started_by=[StartMethod(unit.system, unit.name, unit.enabled, unit.evidence)],
-            user=unit.user or _DEFAULT_USER.get(unit.system),
-            group=unit.group,
-            command=unit.exec_start[0] if unit.exec_start else (),
-            working_dir=unit.working_dir,
-            env_files=list(unit.env_files),
-            evidence=list(unit.evidence),
-            found_by="merge",
-        )
-        sf.attributes["unclassified"] = "true"
-        if unit.exec_start:
-            ports, endpoints, dirs = command_hints(unit.exec_start[0], unit.evidence[:1])
-            sf.ports.extend(ports)
-            sf.endpoints.extend(endpoints)
-            sf.data_dirs.extend(dirs)
-        sf.env.extend(unit.environment)
-        sf.secrets.extend(unit.secrets)
-        sf.config_files.append(FileRef(unit.path, "unit", evidence=unit.evidence[:1]))
-        sf.config_files.extend(_unit_refs(unit))
-        sf.log_paths.extend(FileRef(p, "logs", evidence=unit.evidence[:1]) for p in unit.log_paths)
-        extra.append(sf)
+        extra.append(from_unit(unit, unit.user or _DEFAULT_USER.get(unit.system), _unit_refs(unit)))
+    add_daemons(services + extra, list(daemons), units)
     return services + extra
 
 
@@ -219,41 +199,6 @@ def _unit_refs(unit: InitUnit) -> list[FileRef]:
     refs = [FileRef(p, "unit", evidence=unit.evidence[:1]) for p in (unit.path, *unit.dropins) if p.startswith("/etc/")]
     refs += [FileRef(p, "env", evidence=unit.evidence[:1]) for p in unit.env_files if p.startswith("/")]
     return refs
-
-
-_DIR_FLAG = re.compile(r"^--?(?:root|dir|data|datadir|data-dir|data_dir|path|home|storage|spool|workdir|directory)$")
-_LISTEN_FLAGS = {"--listen", "--bind", "--address", "--addr", "--listen-address", "--http", "-l", "-b"}
-_PORT_FLAGS = {"--port", "-p", "--http-port", "--listen-port"}
-_HOSTPORT = re.compile(r"^\[?([A-Za-z0-9_.:-]*?)\]?:(\d{1,5})$")
-
-
-def command_hints(
-    argv: tuple[str, ...], evidence: tuple[Evidence, ...]
-) -> tuple[list[Port], list[Endpoint], list[FileRef]]:
-    """What an unrecognised program's command line says: `--port 7000`, `--listen
-    0.0.0.0:8873` are where it listens; another `--flag host:port` is where it connects;
-    `--root /srv/x`, `--data-dir /var/lib/x` are its data."""
-    ports: list[Port] = []
-    endpoints: list[Endpoint] = []
-    dirs: list[FileRef] = []
-    words: list[tuple[str, str]] = []
-    for i, arg in enumerate(argv[1:], 1):
-        flag, eq, value = arg.partition("=")
-        if eq and flag.startswith("-"):
-            words.append((flag, value))
-        elif not arg.startswith("-") and i > 1 and argv[i - 1].startswith("-") and "=" not in argv[i - 1]:
-            words.append((argv[i - 1], arg))
-    for flag, value in words:
-        m = _HOSTPORT.match(value)
-        if flag in _PORT_FLAGS and value.isdigit():
-            ports.append(Port(int(value), evidence=evidence))
-        elif flag in _LISTEN_FLAGS and m:
-            ports.append(Port(int(m.group(2)), address=m.group(1) or None, evidence=evidence))
-        elif m and re.search(r"[A-Za-z.]", m.group(1)) and "." in m.group(1):
-            endpoints.append(Endpoint(flag.lstrip("-"), m.group(1), int(m.group(2)), None, None, evidence))
-        elif _DIR_FLAG.match(flag) and value.startswith("/"):
-            dirs.append(FileRef(value.rstrip("/") or "/", "data", evidence=evidence))
-    return ports, endpoints, dirs
 
 
 # -- runtime observations ----------------------------------------------------------
@@ -546,6 +491,7 @@ def finish_service(
         group=sf.group,
         command=tuple(sf.command),
         working_dir=sf.working_dir,
+        program=sf.program,
         ports=_ports(sf.ports),
         config_files=_refs(sf.config_files, snap, acc, found, changed),
         data_dirs=_refs(sf.data_dirs, snap, acc, found, changed, size=True),
@@ -559,6 +505,7 @@ def finish_service(
         framework=sf.framework,
         attributes=tuple(sorted((k, v) for k, v in sf.attributes.items() if k != "unclassified")),
         libraries=tuple(sorted(_uniq(sf.libraries), key=lambda x: (x.ecosystem, x.name.lower(), x.version))),
+        identity_stores=tuple(_uniq(sf.identity_stores)),
         found_by=tuple(sorted(set(x for x in sf.found_by.split(",") if x))),
         evidence=tuple(_uniq(sf.evidence)),
         hosted_by=sf.hosted_by,
@@ -579,8 +526,9 @@ def _coverage(snap: Snapshot, ran: list[str], failed: list[str], unclassified: l
 
 
 def build_inventory(found: Found, snap: Snapshot, ran: list[str], failed: list[str]) -> Inventory:
-    facts = group_facts(found.services)
-    facts = attach_units(facts, found.units)
+    daemons = [f for f in found.services if isinstance(f, DaemonFacts)]
+    facts = group_facts([f for f in found.services if not isinstance(f, DaemonFacts)])
+    facts = attach_units(facts, found.units, daemons)
     facts = attach_listeners(facts, found.listeners)
     attach_packages(facts, found.packages)
     ids: dict[str, int] = {}

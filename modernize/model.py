@@ -263,6 +263,19 @@ class StartMethod:
 
 
 @dataclass(frozen=True)
+class Program:
+    """What a service's init unit runs (since 1.2), as its command line and the files say:
+    the executable after the wrappers (env, sudo, nice ...), and when that is an
+    interpreter, the script it runs. Set where no detector recognised the software."""
+
+    path: str  # the executable the unit starts: /opt/acme/bin/acmed, /usr/bin/perl
+    interpreter: str | None = None  # perl, sh, python3, java ...: the executable, or the script's #! line
+    script: str | None = None  # the script or jar the interpreter runs (a module: `-m name`)
+    kind: str | None = None  # elf, script (a #! file), jar, missing (not in the snapshot)
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
 class Dependency:
     source: str  # service id
     target: str | None  # service id on this host, None when external
@@ -287,6 +300,20 @@ class Library:
 
 
 @dataclass(frozen=True)
+class IdentityStore:
+    """Where a service checks its users' passwords (since 1.2): a dovecot passdb, Samba's
+    passdb backend, an Apache auth provider, saslauthd's mechanism. `host_accounts`: the
+    users are the host's own Unix accounts (PAM, /etc/shadow, NSS passwd), so they and
+    their password hashes cannot move into a container with the service."""
+
+    store: str  # pam, shadow, passwd, tdbsam, smbpasswd, passwd-file, sql, ldap, ...
+    host_accounts: bool
+    via: str  # the setting that says so: passdb driver, passdb backend, AuthBasicProvider ...
+    path: str | None = None  # the store's own file or config, when it names one
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
 class Service:
     id: str  # stable, from content: nginx, postgresql:15/main, app:/srv/intranet
     name: str
@@ -303,6 +330,7 @@ class Service:
     group: str | None = None
     command: tuple[str, ...] = ()
     working_dir: str | None = None
+    program: Program | None = None  # since 1.2: what runs, for a service no detector recognised
     ports: tuple[Port, ...] = ()
     config_files: tuple[FileRef, ...] = ()
     data_dirs: tuple[FileRef, ...] = ()
@@ -317,6 +345,7 @@ class Service:
     attributes: tuple[tuple[str, str], ...] = ()  # detector-specific extras, sorted
     app: str | None = None
     libraries: tuple[Library, ...] = ()  # since 1.1: what the app runs with, sorted by name
+    identity_stores: tuple[IdentityStore, ...] = ()  # since 1.2: where it checks users' passwords
     found_by: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     # since 1.2: the id of the service whose processes run this app's code (the web server
