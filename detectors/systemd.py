@@ -299,4 +299,5 @@ class SystemdDetector(Detector):
                 )
             ),
             evidence=tuple(ev),
+            service_type=(unit.value("Service", "Type") or None) if kind == "service" else None,
         )

@@ -23,6 +23,7 @@ from modernize.model import (
     InitUnit,
     Library,
     Mount,
+    NetworkInterface,
     OSInfo,
     Package,
     PackageSource,
@@ -139,6 +140,7 @@ Fact = (
     | OSInfo
     | ConfigChange
     | PackageSource
+    | NetworkInterface
     | Listener
     | Secret
 )
@@ -162,6 +164,7 @@ class Found:
         self.findings: list[Finding] = []
         self.config_changes: list[ConfigChange] = []
         self.package_sources: list[PackageSource] = []
+        self.network_interfaces: list[NetworkInterface] = []
         self.listeners: list[Listener] = []
         self.secrets: list[Secret] = []  # found on the host; merge gives them to the services using them
         # path -> package, for conffiles and package-owned files under /etc
@@ -178,6 +181,8 @@ class Found:
                 self.packages.append(fact)
             elif isinstance(fact, PackageSource):
                 self.package_sources.append(fact)
+            elif isinstance(fact, NetworkInterface):
+                self.network_interfaces.append(fact)
             elif isinstance(fact, User):
                 self.users.append(fact)
             elif isinstance(fact, Group):
@@ -235,6 +240,7 @@ class Found:
         "findings",
         "config_changes",
         "package_sources",
+        "network_interfaces",
         "listeners",
         "secrets",
     )

@@ -36,6 +36,7 @@ from modernize.model import (
     SharedPath,
     SkippedPath,
     StartMethod,
+    cite,
 )
 from modernize.snapshot import Snapshot
 from modernize.unclassified import add_daemons, from_unit
@@ -573,6 +574,9 @@ def build_inventory(found: Found, snap: Snapshot, ran: list[str], failed: list[s
         mounts=tuple(sorted(found.mounts, key=lambda m: (m.target, m.source))),
         host_settings=tuple(sorted(found.host_settings, key=lambda h: (h.category, h.name, h.value or ""))),
         package_sources=tuple(sorted(_uniq(found.package_sources), key=lambda p: (p.manager, p.uri, p.suite or ""))),
+        network_interfaces=tuple(
+            sorted(_uniq(found.network_interfaces), key=lambda n: (n.name, n.source, cite(n.evidence)))
+        ),
         host_secrets=tuple(
             sorted(_uniq(s for s in found.secrets if s.path not in claimed), key=lambda s: (s.path, s.key))
         ),

@@ -170,6 +170,9 @@ class InitUnit:
     log_paths: tuple[str, ...] = ()  # where the init system sends its output, when a file
     package: str | None = None
     evidence: tuple[Evidence, ...] = ()
+    # since 1.2: a systemd service's Type= (simple, exec, forking, oneshot, dbus, notify,
+    # notify-reload, idle); None when the unit does not say (systemd's default is simple)
+    service_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -197,11 +200,33 @@ class Mount:
 @dataclass(frozen=True)
 class HostSetting:
     """Host coupling a container cannot carry by itself: a kernel module to load, a
-    sysctl, a hosts entry, a firewall rule set, the MAC (SELinux/AppArmor) state."""
+    sysctl, a hosts entry, a firewall rule set, the MAC (SELinux/AppArmor) state, a
+    hardware device a service uses, a licence dongle's daemon, a huge-page reservation."""
 
-    category: str  # kernel-module, sysctl, hosts-entry, firewall, selinux, apparmor
+    # kernel-module, sysctl, hosts-entry, firewall, selinux, apparmor; since 1.2: device
+    # (a device node or udev rule), licence-dongle (its daemon), hugepages
+    category: str
     name: str
     value: str | None = None
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class NetworkInterface:
+    """A network interface the host's own configuration sets up (since 1.2): a bond,
+    a VLAN, a bridge or a plain ethernet port, as ifupdown, netplan, NetworkManager,
+    systemd-networkd or RHEL's ifcfg files declare it. Wi-Fi keys and other secrets
+    are never kept."""
+
+    name: str  # bond0, bond0.20, br0, eth0, or the connection's id when it names no device
+    kind: str  # ethernet, bond, vlan, bridge, wifi, loopback, other
+    source: str  # ifupdown, netplan, networkmanager, networkd, ifcfg
+    members: tuple[str, ...] = ()  # a bond's slaves or a bridge's ports
+    parent: str | None = None  # a VLAN's raw device, or the bond/bridge this one belongs to
+    vlan_id: int | None = None
+    mode: str | None = None  # a bond's mode (802.3ad, active-backup ...)
+    method: str | None = None  # static, dhcp, manual, auto, disabled ...
+    addresses: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
 
 
@@ -422,6 +447,7 @@ class Inventory:
     host_secrets: tuple[Secret, ...] = ()  # private keys and the like that no service claims
     config_changes: tuple[ConfigChange, ...] = ()
     package_sources: tuple[PackageSource, ...] = ()  # since 1.1
+    network_interfaces: tuple[NetworkInterface, ...] = ()  # since 1.2
     dependencies: tuple[Dependency, ...] = ()
     shared_paths: tuple[SharedPath, ...] = ()
     apps: tuple[App, ...] = ()

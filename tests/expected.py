@@ -65,6 +65,9 @@ LISTS: dict[str, Any] = {
     "mounts": [{"type": None, "source": None, "target": None, "options": None}],
     "secrets": [_SECRET],  # anywhere in the inventory: services, units, mounts, host
     "app_packages": [{"service": None, "ecosystem": None, "name": None, "version": None}],
+    "network_interfaces": [
+        {"name": None, "kind": None, "members": None, "parent": None, "vlan_id": None, "mode": None, "file": None}
+    ],
 }
 SCHEMA: dict[str, Any] = {
     "os": dict.fromkeys(
@@ -83,6 +86,9 @@ SCHEMA: dict[str, Any] = {
         "sysctl": ANY_KEY,
         "firewall": {"type": None, "file": None},
         "selinux": {"state": None},  # or the word `absent`
+        "devices": None,  # names of `device` host settings (device nodes, udev rule files)
+        "licence_dongles": None,  # names of `licence-dongle` host settings
+        "hugepages": ANY_KEY,  # `hugepages` host settings: name -> value
     },
     "secret_values": None,  # read by test_no_secret_value_in_any_output
     "known_gaps": dict(LISTS),  # read by test_expected_facts
@@ -332,6 +338,13 @@ def _check_host(inv: Inventory, host: dict[str, Any]) -> list[str]:
         )
         if not ok:
             problems.append(f"host: firewall {fw} not found")
+    for category, key in (("device", "devices"), ("licence-dongle", "licence_dongles")):
+        for name in host.get(key) or []:
+            if not has(category, name):
+                problems.append(f"host: {category} {name} missing")
+    for name, value in (host.get("hugepages") or {}).items():
+        if not has("hugepages", name, value):
+            problems.append(f"host: hugepages {name}={value} missing")
     if "selinux" in host:
         se = host["selinux"]
         have_se = [(h.name, h.value) for h in settings if h.category == "selinux"]
@@ -446,5 +459,15 @@ def check(inv: Inventory, exp: dict[str, Any], source: str = "expected facts") -
         )
         if not ok:
             problems.append(f"app package {lib} not found")
+    for n in exp.get("network_interfaces") or []:
+        ok = any(
+            x.name == n["name"]
+            and all(getattr(x, k) == n[k] for k in ("kind", "parent", "vlan_id", "mode") if k in n)
+            and ("members" not in n or list(x.members) == list(n["members"]))
+            and ("file" not in n or any(e.path == n["file"] for e in x.evidence))
+            for x in inv.network_interfaces
+        )
+        if not ok:
+            problems.append(f"network interface {n} not found")
     problems += _check_host(inv, exp.get("host") or {})
     return problems

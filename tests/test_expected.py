@@ -229,6 +229,26 @@ def test_every_fixture_key_is_checked(name: str) -> None:
             {"host": {"selinux": "absent"}},
         ),
         (
+            "mail-dns-files",
+            {"network_interfaces": [{"name": "bond0.20", "kind": "vlan", "parent": "bond0", "vlan_id": 20}]},
+            {"network_interfaces": [{"name": "bond0.20", "kind": "vlan", "parent": "eth0", "vlan_id": 20}]},
+        ),
+        (
+            "rhel9",
+            {"network_interfaces": [{"name": "bond0", "members": ["ens3f0", "ens3f1"], "mode": "active-backup"}]},
+            {"network_interfaces": [{"name": "bond0", "members": ["ens3f0"], "file": "/etc/network/interfaces"}]},
+        ),
+        (
+            "rhel9",
+            {"host": {"hugepages": {"vm.nr_hugepages": "2100", "kernel transparent_hugepage": "never"}}},
+            {"host": {"hugepages": {"vm.nr_hugepages": "1024"}}},
+        ),
+        (
+            "mail-dns-files",
+            {"host": {"devices": ["/etc/udev/rules.d/99-gsm-modem.rules"]}},
+            {"host": {"devices": ["/dev/ttyUSB0"], "licence_dongles": ["codemeter"]}},
+        ),
+        (
             "vendor-daemon",
             {"services": [{"software": "acme-relay", "classified": False, "working_dir": "/opt/acme"}]},
             {"services": [{"software": "acme-relay", "classified": True}]},

@@ -89,6 +89,7 @@ def _with(
 
 # rule -> a fixture server it fires on, as read in the fixture's files
 FIRES_ON = {
+    "HC010": "mail-dns-files", "HC011": "mail-dns-files", "HC012": "rhel9", "PM009": "php-fpm",
     "CF001": "python-web", "CF002": "java-tomcat", "CF003": "python-web", "CF004": "python-web",
     "CF005": "lamp", "HC001": "python-web", "HC002": "mail-dns-files", "HC003": "python-web",
     "HC004": "mail-dns-files", "HC005": "rhel9", "HC006": "python-web", "HC007": "mail-dns-files",
@@ -162,6 +163,35 @@ def test_socket_activation(tmp_path: Path) -> None:
     )
     hits = fired(host)["PM004"]
     assert hits and hits[0].evidence == ("/etc/systemd/system/intranet.socket",)
+
+
+def test_a_licence_dongle_daemon(tmp_path: Path) -> None:
+    # a CodeMeter runtime as Wibu's Linux package installs it (unit text hand-written after it)
+    unit = (
+        "[Unit]\nDescription=CodeMeter Runtime Server\nAfter=network.target\n\n[Service]\nType=forking\n"
+        "ExecStart=/usr/sbin/CodeMeterLin -f\nUser=daemon\n\n[Install]\nWantedBy=multi-user.target\n"
+    )
+    host = _with(
+        "python-web",
+        {
+            "/usr/lib/systemd/system/codemeter.service": unit,
+            "/etc/systemd/system/multi-user.target.wants/codemeter.service": "->/lib/systemd/system/codemeter.service",
+            "/etc/wibu/CodeMeter/Server.ini": "[Backup]\nInterval=24\n",
+        },
+        tmp_path,
+    )
+    (hit,) = fired(host)["HC011"]
+    assert "CodeMeter" in hit.message
+    assert hit.evidence[:2] == ("/usr/lib/systemd/system/codemeter.service:7", "/etc/wibu/CodeMeter/Server.ini")
+
+
+def test_forking_and_notify_come_from_the_units_type() -> None:
+    hits = fired(graded("lamp"))
+    (forking,) = [h for h in hits["PM006"] if h.service == "apache2"]
+    assert "apache2.service says Type=forking" in forking.message
+    assert forking.evidence[0] == "/usr/lib/systemd/system/apache2.service:9"
+    notify = {h.service: h.evidence[0] for h in fired(graded("php-fpm"))["PM009"]}
+    assert notify["php-fpm:8.2"] == "/usr/lib/systemd/system/php8.2-fpm.service:8"
 
 
 def test_a_management_interface(tmp_path: Path) -> None:

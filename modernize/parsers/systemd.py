@@ -47,6 +47,7 @@ LIST_KEYS = frozenset(
         "ConfigurationDirectory",
         "RuntimeDirectory",
         "CacheDirectory",
+        "DeviceAllow",
     }
 )
 

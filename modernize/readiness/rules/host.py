@@ -137,3 +137,75 @@ RULES += [
         _swap, ("https://docs.docker.com/engine/containers/resource_constraints/",),
     ),
 ]  # fmt: skip
+
+
+def _networking(ctx: Context) -> Iterator[Hit]:
+    """One hit per bond, VLAN or bridge the host's own network configuration sets up."""
+    for n in ctx.inventory.network_interfaces:
+        if n.kind not in ("bond", "vlan", "bridge"):
+            continue
+        if n.kind == "vlan":
+            what = f"VLAN {n.vlan_id if n.vlan_id is not None else '?'} on {n.parent or 'an unnamed device'}"
+        else:
+            what = f"{n.kind} of {', '.join(n.members) or 'no named ports'}"
+            what += f" (mode {n.mode})" if n.mode else ""
+        addr = f", {', '.join(n.addresses)}" if n.addresses else ""
+        yield Hit(None, f"{n.name}: {what}{addr} ({n.source})", cite(n.evidence)[:4])
+
+
+def _devices(ctx: Context) -> Iterator[Hit]:
+    for h in ctx.inventory.host_settings:
+        if h.category == "device":
+            yield Hit(None, f"{h.name}: {h.value or 'a device'}", cite(h.evidence)[:4])
+        elif h.category == "licence-dongle":
+            yield Hit(None, f"{h.value or h.name}: a licence dongle on the host's USB", cite(h.evidence)[:4])
+
+
+def _hugepages(ctx: Context) -> Iterator[Hit]:
+    for h in ctx.inventory.host_settings:
+        if h.category == "hugepages":
+            yield Hit(None, f"{h.name} = {h.value}" if h.value else h.name, cite(h.evidence))
+    for m in ctx.inventory.mounts:
+        if m.fstype == "hugetlbfs":
+            yield Hit(None, f"hugetlbfs mounted at {m.target}", cite(m.evidence))
+
+
+RULES += [
+    Rule(
+        "HC010", "Bonded, VLAN or bridged networking", "host coupling", "major", 4,
+        "the container host or platform provides the same networks (the bond and VLANs move to its NICs, "
+        "a bridge becomes a container network); about an hour per interface to agree and set up",
+        "Do not carry the bond, VLAN or bridge into the container: containers get their network from the "
+        "engine. Have the container host (or the platform team) terminate the VLANs and bonds on its own NICs, "
+        "then attach the services to a network that reaches the same segment (a macvlan/ipvlan network for an "
+        "address on that VLAN, or a routed bridge network with published ports).",
+        _networking,
+        ("https://docs.docker.com/engine/network/drivers/macvlan/",
+         "https://docs.docker.com/engine/network/drivers/ipvlan/",
+         "https://www.kernel.org/doc/html/latest/networking/bonding.html"),
+    ),
+    Rule(
+        "HC011", "Hardware devices or licence dongles", "host coupling", "major", 8,
+        "the device (or the dongle) stays plugged into one container host, which the service is pinned to; "
+        "a day to pass it through, pin the service and test it",
+        "Pass each device into the one container that needs it (`devices:` in compose, `--device`; a GPU "
+        "through the NVIDIA Container Toolkit), pin that container to the host the hardware is attached to, and "
+        "move the udev rule to that host. A licence dongle's daemon (Sentinel aksusbd/hasplmd, CodeMeter) runs "
+        "on the host or as its own container with the USB bus; better, ask the vendor for a network or "
+        "software licence.",
+        _devices,
+        ("https://docs.docker.com/reference/compose-file/services/#devices",
+         "https://docs.docker.com/reference/cli/docker/container/run/#device",
+         "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/index.html"),
+    ),
+    Rule(
+        "HC012", "Huge pages reserved on the host", "host coupling", "minor", 2,
+        "the container host reserves the same pages at boot; the service's memory limit accounts for them",
+        "Reserve the huge pages on the container host (kernel command line or `vm.nr_hugepages`), not in the "
+        "image; give the container the hugetlbfs it needs (Kubernetes: `hugepages-2Mi` resources; Docker: "
+        "mount the host's hugetlbfs) and set transparent huge pages on the host as the software asks.",
+        _hugepages,
+        ("https://docs.kernel.org/admin-guide/mm/hugetlbpage.html",
+         "https://kubernetes.io/docs/tasks/manage-hugepages/scheduling-hugepages/"),
+    ),
+]  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from modernize.model import cite
+from modernize.model import InitUnit, Service, cite
 from modernize.readiness.rule import Context, Hit, Rule
 
 
@@ -57,8 +57,26 @@ def _unclassified(ctx: Context) -> Iterator[Hit]:
             )
 
 
+def _systemd_units(ctx: Context, s: Service) -> list[InitUnit]:
+    """The systemd service units that start S (by name or alias)."""
+    names = {m.name for m in s.started_by if m.system == "systemd"}
+    return [
+        u
+        for u in ctx.inventory.units
+        if u.system == "systemd" and u.type == "service" and (u.name in names or names & set(u.aliases))
+    ]
+
+
 def _forking(ctx: Context) -> Iterator[Hit]:
     for s in ctx.services():
+        units = _systemd_units(ctx, s)
+        forking = next((u for u in units if u.service_type == "forking"), None)
+        if forking is not None:
+            yield Hit(s.id, f"its unit {forking.name} says Type=forking: the program puts itself in the background",
+                      cite(forking.evidence)[:2])  # fmt: skip
+            continue
+        if any(u.service_type for u in units):
+            continue  # its unit runs it in the foreground (Type=simple, exec, notify ...): the unit is the fact
         cmd = " ".join(s.command)
         for flag in ("daemon on;", "--daemonize yes", " --daemon ", " start-stop-daemon "):
             if flag in f" {cmd} ":
@@ -139,5 +157,32 @@ RULES += [
         "the platform's scheduler can run the same command",
         "Run the timer's command from the host's or platform's scheduler with `docker compose run` (or a "
         "Kubernetes CronJob); containers have no systemd.", _timers,
+    ),
+]  # fmt: skip
+
+
+def _notify(ctx: Context) -> Iterator[Hit]:
+    for s in ctx.services():
+        for u in _systemd_units(ctx, s):
+            if u.service_type in ("notify", "notify-reload"):
+                yield Hit(s.id, f"its unit {u.name} says Type={u.service_type}: it reports readiness to systemd "
+                                "through sd_notify, which no container engine listens for",
+                          cite(u.evidence)[:2])  # fmt: skip
+                break
+
+
+RULES += [
+    Rule(
+        "PM009", "Needs systemd's sd_notify (Type=notify)", "process model", "minor", 1,
+        "the program starts without NOTIFY_SOCKET (most do: sd_notify is then a no-op) and has another way to "
+        "tell it is ready",
+        "Run the program in the foreground without systemd: readiness comes from a healthcheck instead "
+        "(`healthcheck:` in compose, a readiness probe in Kubernetes), and reload (notify-reload) becomes a "
+        "signal sent with `docker kill -s HUP`. Check the program does not wait for or require NOTIFY_SOCKET "
+        "and that its watchdog (WatchdogSec=) is replaced by the healthcheck.",
+        _notify,
+        ("https://www.freedesktop.org/software/systemd/man/latest/systemd.service.html#Type=",
+         "https://www.freedesktop.org/software/systemd/man/latest/sd_notify.html",
+         "https://docs.docker.com/reference/compose-file/services/#healthcheck"),
     ),
 ]  # fmt: skip
