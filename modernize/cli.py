@@ -345,6 +345,9 @@ def generate_cmd(
         str | None, typer.Option("--source", help="Read the server's files from here instead of the plan's source.")
     ] = None,
     templates: TemplatesOpt = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing: print what would change as a diff; exit 1 if anything would")
+    ] = False,
 ) -> None:
     """Write Dockerfiles, compose.yaml, .env.example, MIGRATION.md and smoke.sh from a plan."""
     from modernize import outpath

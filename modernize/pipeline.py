@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from modernize.errors import UserError
-from modernize.generate.writer import OutputWriter, sha256
+from modernize.generate.writer import OutputWriter, WriteResult
 from modernize.model import Inventory
 from modernize.plan.model import Plan
 from modernize.snapshot import open_snapshot
@@ -17,6 +17,7 @@ from modernize.snapshot.base import Snapshot
 class StageResult:
     problems: list[str] = field(default_factory=list)  # recorded problems: exit 1
     notes: list[str] = field(default_factory=list)
+    diffs: list[str] = field(default_factory=list)  # generate --check: what would change
 
 
 def make_plan(
@@ -41,20 +42,42 @@ def make_plan(
 
 
 def write_plan(plan: Plan, path: Path, out_root: Path | None, command: str) -> StageResult:
-    """Write plan.yaml, keeping one the user edited (the fresh plan goes beside it
-    as plan.yaml.new). Edited means: not what modernize last wrote there."""
+    """Write plan.yaml. Over one the user edited, re-plan field by field against what
+    modernize wrote last (their changes, comments and order kept, see plan/replan.py);
+    without that record, keep theirs and write the fresh plan beside it as plan.yaml.new."""
     from modernize.plan.io import dump_plan
+    from modernize.plan.replan import replan
 
     result = StageResult()
     text = dump_plan(plan).encode("utf-8")
     root = out_root or path.parent
     writer = OutputWriter(root, command)
     rel = str(path.relative_to(root)) if path.is_relative_to(root) else path.name
+    base = writer.base(rel) if writer.edited(rel) else None
+    if base is not None:
+        try:
+            mine = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{path}: cannot be read: {exc}") from None
+        done = replan(base.decode("utf-8"), mine, plan, str(path))
+        writer.put_merged(rel, done.text.encode("utf-8"), text)
+        kept = sum(len(v) for v in done.kept.values())
+        result.notes.append(
+            f"{path}: re-planned over your edits: {kept} field(s) of yours kept in {len(done.kept)} service(s)"
+            + (f"; new: {', '.join(done.added)}" if done.added else "")
+            + (f"; left out as you deleted them: {', '.join(done.dropped)}" if done.dropped else "")
+        )
+        if done.gone:
+            result.problems.append(
+                f"{path}: no longer in the inventory, kept and marked `gone: true` (delete them to drop them): "
+                + ", ".join(done.gone)
+            )
+        return result
     res = writer.write({rel: text})
     if res.beside:
+        why = "modernize has no record of what it wrote (.modernize/ missing or damaged)"
         result.problems.append(
-            f"{path} was edited: kept it and generated from it; the fresh plan is {path}.new "
-            "(merge what you want from it)"
+            f"{path} was edited and {why}: kept it and generated from it; the fresh plan is {path}.new"
         )
     return result
 
@@ -84,12 +107,7 @@ def load_plan_file(path: Path) -> Plan:
 
 def user_edited(path: Path, root: Path) -> bool:
     """True when PATH exists and is not what modernize last wrote there."""
-    if not path.exists():
-        return False
-    writer = OutputWriter(root, "check")
-    rel = str(path.relative_to(root))
-    known = writer.manifest.get(rel, {}).get("sha256")
-    return known != sha256(path.read_bytes())
+    return OutputWriter(root, "check").edited(str(path.relative_to(root)))
 
 
 def open_source(plan: Plan, override: str | None) -> Snapshot:
@@ -109,6 +127,7 @@ def generate(
     command: str,
     templates: str | None = None,
     check: bool = True,
+    dry_run: bool = False,
 ) -> StageResult:
     """Render the plan into OUT through the writer. SNAP may be a scan's open
     snapshot: files its pass did not keep are read in one more pass."""
@@ -132,14 +151,37 @@ def generate(
     writer = OutputWriter(out, command)
     if writer.manifest_lost:
         result.notes.append(f"{out}/.modernize/manifest.json is missing or damaged: every file already there is kept")
-    res = writer.write(rendered.files, rendered.modes)
+    res = writer.write(rendered.files, rendered.modes, owns=_generated_here, dry_run=dry_run)
     result.problems.extend(rendered.findings)
+    _account(res, out, result, dry_run)
+    return result
+
+
+def _generated_here(rel: str) -> bool:
+    """What `generate` writes (not the inventory, the plan, the report or verify's results)."""
+    return rel not in ("inventory.json", "plan.yaml") and not rel.startswith(("report/", "verify/"))
+
+
+def _account(res: WriteResult, out: Path, result: StageResult, dry_run: bool) -> None:
+    if dry_run:
+        result.diffs = res.diffs
+        if res.changed:
+            result.problems.append(f"{out}: {len(res.diffs)} file(s) would change (diff above)")
+        return
+    for rel in res.conflicts:
+        result.problems.append(f"{out / rel}: your edits and the new version conflict: resolve the <<<<<<< markers")
     for rel in res.beside:
         result.problems.append(f"{out / rel} was edited or is not modernize's: wrote {rel}.new beside it")
+    for rel in res.orphaned:
+        result.problems.append(f"{out / rel}: no longer generated, kept because you edited it")
+    for rel in res.deleted:
+        result.notes.append(f"{out / rel}: you deleted it: left deleted (restore it from .modernize/base/)")
+    for rel in res.merged:
+        result.notes.append(f"{out / rel}: your edits kept, the new version merged in")
     result.notes.append(
-        f"{len(res.written)} files written, {len(res.unchanged)} unchanged, {len(res.beside)} beside as .new in {out}"
+        f"{len(res.written)} files written, {len(res.merged)} merged, {len(res.conflicts)} in conflict, "
+        f"{len(res.unchanged)} unchanged, {len(res.removed)} removed, {len(res.beside)} beside as .new in {out}"
     )
-    return result
 
 
 def make_report(
@@ -188,7 +230,9 @@ def write_report(report: dict[str, object], out: Path, command: str, templates: 
     root = out.parent if (out.parent / ".modernize" / "manifest.json").exists() else out
     prefix = f"{out.name}/" if root != out else ""
     res = OutputWriter(root, command).write({prefix + k: v for k, v in files.items()})
+    for rel in res.conflicts:
+        result.problems.append(f"{root / rel}: your edits and the new report conflict: resolve the <<<<<<< markers")
     for rel in res.beside:
         result.problems.append(f"{root / rel} was edited or is not modernize's: wrote {rel}.new beside it")
-    result.notes.append(f"readiness report in {out} ({len(res.written)} files written)")
+    result.notes.append(f"readiness report in {out} ({len(res.written) + len(res.merged)} files written)")
     return result

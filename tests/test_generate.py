@@ -176,27 +176,28 @@ def _modernize(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]
 
 
 def test_rerun_keeps_edits_and_user_files(tmp_path: Path) -> None:
+    """The short version of tests/test_iterate.py: an edit merged, not overwritten; the
+    user's .env untouched; an edited plan re-planned with the user's decision kept."""
     out = tmp_path / "out"
     first = _modernize("run", "fixtures/python-web/root", "-o", str(out), "-q")
     assert first.returncode == 0, first.stderr
     manifest = json.loads((out / ".modernize" / "manifest.json").read_text())["files"]
     assert "compose.yaml" in manifest and "services/nginx/Dockerfile" in manifest
+    assert (out / ".modernize" / "base" / "services" / "nginx" / "Dockerfile").is_file()
     dockerfile = out / "services" / "nginx" / "Dockerfile"
     dockerfile.write_text(dockerfile.read_text() + "# my edit\n")
     (out / ".env").write_text("REDIS_REQUIREPASS=mine\n")
     again = _modernize("run", "fixtures/python-web/root", "-o", str(out), "-q")
-    assert again.returncode == 1 and "wrote services/nginx/Dockerfile.new" in again.stderr
-    assert dockerfile.read_text().endswith("# my edit\n")
-    assert (out / "services" / "nginx" / "Dockerfile.new").exists()
+    assert again.returncode == 0, again.stderr
+    assert dockerfile.read_text().endswith("# my edit\n") and not (out / "services/nginx/Dockerfile.new").exists()
     assert (out / ".env").read_text() == "REDIS_REQUIREPASS=mine\n"
-    # an edited plan is kept and generated from; the fresh one goes beside it
     plan_file = out / "plan.yaml"
     edited = plan_file.read_text().replace("image: redis:7.0", "image: redis:7.2", 1)
     assert edited != plan_file.read_text()
     plan_file.write_text(edited)
     third = _modernize("run", "fixtures/python-web/root", "-o", str(out), "-q")
-    assert third.returncode == 1 and (out / "plan.yaml.new").exists()
-    assert plan_file.read_text() == edited
+    assert third.returncode == 0 and not (out / "plan.yaml.new").exists(), third.stderr
+    assert "image: redis:7.2" in plan_file.read_text() and "user_fields:\n  - image" in plan_file.read_text()
     assert "FROM redis:7.2" in (out / "services" / "redis" / "Dockerfile").read_text()
 
 
@@ -329,7 +330,8 @@ def test_run_on_a_tarball_generates_what_the_directory_does(scenario: str, tmp_p
     by_tar = _modernize("run", str(archive), "-o", str(tmp_path / "tar"), "-q")
     assert by_dir.returncode == by_tar.returncode, by_tar.stderr
     a, b = _files_of(tmp_path / "dir"), _files_of(tmp_path / "tar")
-    assert a.pop("plan.yaml").replace(f"fixtures/{scenario}/root".encode(), str(archive).encode()) == b.pop("plan.yaml")
+    for plan in ("plan.yaml", ".modernize/base/plan.yaml"):
+        assert a.pop(plan).replace(f"fixtures/{scenario}/root".encode(), str(archive).encode()) == b.pop(plan)
     assert sorted(a) == sorted(b)
     for rel in a:
         assert a[rel] == b[rel], rel

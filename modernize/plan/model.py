@@ -182,6 +182,9 @@ class ServicePlan:
     replacement: str | None = None  # skip: what replaces it in a container world
     profiles: tuple[str, ...] = ()  # compose profiles: a service disabled on the server starts only when asked
     why: tuple[Decision, ...] = ()
+    # fields the user set in plan.yaml: re-planning keeps them whatever the inventory says
+    user_fields: tuple[str, ...] = ()
+    gone: bool = False  # no longer in the inventory; kept because plan.yaml still has it
 
 
 @dataclass(frozen=True)
