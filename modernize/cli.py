@@ -629,6 +629,35 @@ def verify_cmd(
     raise typer.Exit(EXIT_OK if ok else EXIT_DETECTOR_ERRORS)
 
 
+@app.command("diff")
+def diff_cmd(
+    old: Annotated[str, typer.Argument(help="The earlier inventory.json (or plan.yaml).")],
+    new: Annotated[str, typer.Argument(help="The later one, of the same kind.")],
+    as_json: Annotated[bool, typer.Option("--json", help="The differences as JSON.")] = False,
+) -> None:
+    """What changed between two scans of a host (services, ports, versions, packages, config
+    files, users, cron jobs, dependencies), or between two plans. Exit 0: the same; 1: different."""
+    from modernize.diff import as_text, diff_inventories, diff_plans, is_empty
+    from modernize.pipeline import load_plan_file, read_inventory
+
+    def kind(path: str) -> str:
+        try:
+            head = Path(path).read_text(encoding="utf-8", errors="replace")[:4096]
+        except OSError as exc:
+            raise UserError(f"{path}: {exc.strerror}") from None
+        return "inventory" if head.lstrip().startswith("{") else "plan"
+
+    kinds = kind(old), kind(new)
+    if kinds[0] != kinds[1]:
+        raise UserError(f"{old} is a {kinds[0]} and {new} a {kinds[1]}: compare two of a kind")
+    if kinds[0] == "inventory":
+        result = diff_inventories(read_inventory(old), read_inventory(new))
+    else:
+        result = diff_plans(load_plan_file(Path(old)), load_plan_file(Path(new)))
+    typer.echo(json.dumps(result, indent=2, sort_keys=True) if as_json else as_text(result).rstrip("\n"))
+    raise typer.Exit(EXIT_OK if is_empty(result) else EXIT_DETECTOR_ERRORS)
+
+
 def main() -> None:
     try:
         # without standalone mode, click hands back typer.Exit's code instead of exiting

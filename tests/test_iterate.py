@@ -261,3 +261,38 @@ def test_a_service_gone_from_the_inventory_is_marked_not_dropped(stack: tuple[Pa
     by = {s["name"]: s for s in yaml.safe_load((out / "plan.yaml").read_text())["services"]}
     assert by["redis"]["gone"] is True and by["redis"]["image"] == "registry.example.com/redis:7.0.15"
     assert "sshd" not in by and not (out / "plan.yaml.new").exists()
+
+
+# -- modernize diff ------------------------------------------------------------------------
+
+
+def test_diff_of_two_scans_of_a_changed_server(tmp_path: Path) -> None:
+    root = materialize("python-web", tmp_path)
+    before, after = tmp_path / "before.json", tmp_path / "after.json"
+    assert _modernize("scan", str(root), "-o", str(before), "-q").returncode == 0
+    conf = root / "etc/redis/redis.conf"
+    conf.write_text(conf.read_text().replace("\nport 6379", "\nport 6380"))
+    (root / "etc/cron.d/rotate").write_text("0 3 * * * root /usr/local/bin/rotate-all\n")
+    assert _modernize("scan", str(root), "-o", str(after), "-q").returncode == 0
+    same = _modernize("diff", str(before), str(before))
+    assert same.returncode == 0 and "no differences between the two inventories" in same.stdout
+    text = _modernize("diff", str(before), str(after))
+    assert text.returncode == 1
+    assert "~ service redis\n    ports: +6380/tcp@127.0.0.1" in text.stdout
+    assert "+ cron job 0 3 * * * root /usr/local/bin/rotate-all (/etc/cron.d/rotate)" in text.stdout
+    # the app still names port 6379: no longer redis's, so the dependency turns external
+    assert "- dependency python-app:/srv/intranet -> redis (REDIS_URL)" in text.stdout
+    data = json.loads(_modernize("diff", str(before), str(after), "--json").stdout)
+    assert data["services"]["changed"]["redis"]["ports"]["removed"] == ["6379/tcp@127.0.0.1", "6379/tcp@::1"]
+    assert data["services"]["added"] == [] and data["packages"] == {"added": [], "removed": [], "changed": {}}
+
+
+def test_diff_of_two_plans(stack: tuple[Path, Path], tmp_path: Path) -> None:
+    _root, out = stack
+    edited = tmp_path / "edited.yaml"
+    edited.write_text((out / "plan.yaml").read_text().replace("image: redis:", "image: mirror.example.com/redis:", 1))
+    res = _modernize("diff", str(out / "plan.yaml"), str(edited))
+    assert res.returncode == 1 and "~ service redis\n    image: redis:" in res.stdout
+    assert "-> mirror.example.com/redis:" in res.stdout
+    mixed = _modernize("diff", str(out / "inventory.json"), str(edited))
+    assert mixed.returncode == 2 and "compare two of a kind" in mixed.stderr
