@@ -390,9 +390,15 @@ def run_cmd(
     templates: TemplatesOpt = None,
     max_file_size: MaxFileSizeOpt = DEFAULT_MAX_FILE_SIZE,
     quiet: QuietOpt = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Then build, start and probe what was generated (`modernize verify`).")
+    ] = False,
+    engine: EngineOpt = None,
+    ca_cert: CaCertOpt = None,
 ) -> None:
     """Scan, plan and generate in one go: OUT/inventory.json, OUT/plan.yaml and the generated files."""
     gc.disable()  # as in scan: the index lives until the process ends
+    code = EXIT_OK
     try:
         _run(
             source,
