@@ -19,10 +19,12 @@ from modernize import inflate
 # snapshot first) that take a value; tests/test_launch.py checks these against the
 # real commands.
 SCAN_VALUE_OPTIONS = frozenset({"-o", "--output", "--only", "--skip", "--max-file-size"})
+SSH_VALUE_OPTIONS = frozenset({"--ssh-config", "-i", "--identity", "--connect-timeout", "--command-timeout"})
 VALUE_OPTIONS = {
-    "scan": SCAN_VALUE_OPTIONS,
+    "scan": SCAN_VALUE_OPTIONS | SSH_VALUE_OPTIONS,
     "run": SCAN_VALUE_OPTIONS
-    | {"--strategy", "--images", "--image-map", "--services", "--skip-services", "--templates"},
+    | {"--strategy", "--images", "--image-map", "--services", "--skip-services", "--templates"}
+    | {"--engine", "--ca-cert"},
 }
 
 # Set by `console`: this process ends when the command does.
