@@ -250,3 +250,19 @@ def test_the_command_says_what_is_wrong(tmp_path: Path) -> None:
     assert yaml.safe_load((_generated() / "compose.yaml").read_text())["services"]
     with pytest.raises(UserError):
         find_engine("lxc")
+
+
+@pytest.mark.parametrize(
+    ("log", "path"),
+    [
+        ('nginx: [emerg] open() "/var/lib/nginx/body/0000000001" failed (30: Read-only file system)',
+         "/var/lib/nginx/body/0000000001"),
+        ("OSError: [Errno 30] Read-only file system: '/srv/intranet/app/.cache'", "/srv/intranet/app/.cache"),
+        ("mkdir: cannot create directory '/run/redis': Read-only file system", "/run/redis"),
+    ],
+)  # fmt: skip
+def test_a_read_only_failure_names_the_path(log: str, path: str) -> None:
+    from modernize.verify.verifier import _READ_ONLY
+
+    m = _READ_ONLY.search(log)
+    assert m and (m[1] or m[2]) == path
