@@ -5,16 +5,23 @@
 Conffile md5sums in the status file are compared with the files on disk: a
 changed conffile is what an image must carry. Files under /etc that no
 package's `.list` names are the admin's own.
+
+Each package's origin (where it can be installed from again) comes from apt's package
+lists where they are kept, else from dpkg's and apt's logs; see modernize.parsers.apt.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 
+from detectors.package_sources import official
 from modernize.detector import Detector
 from modernize.facts import Found
-from modernize.model import ConfigChange, Evidence, Package
+from modernize.model import ConfigChange, Evidence, Package, PackageSource
+from modernize.parsers import apt
+from modernize.parsers.apt import LISTS
 from modernize.snapshot import Snapshot
 from modernize.snapshot.base import decode
 from modernize.snapshot.declarations import whole
@@ -84,7 +91,11 @@ class DpkgDetector(Detector):
         *whole(STATUS, max_size=64 * 1024 * 1024),
         *whole("/var/lib/dpkg/info/*.list", "/var/lib/dpkg/info/*.conffiles"),
         *whole("/etc/**"),
+        # where packages came from: apt's lists (tens of MB for a full archive) and the logs
+        *whole(f"{LISTS}/*_Packages", f"{LISTS}/*_Packages.gz", f"{LISTS}/*_Packages.xz", max_size=256 * 1024 * 1024),
+        *whole("/var/log/dpkg.log*", "/var/log/apt/history.log*", max_size=64 * 1024 * 1024),
     )
+    requires = ("package-sources",)
 
     def detect(self, snap: Snapshot, found: Found) -> None:
         result = snap.read(STATUS)
@@ -133,7 +144,7 @@ class DpkgDetector(Detector):
                     depends=_depends(f.get("Pre-Depends", "") + "," + f.get("Depends", "")),
                 )
             )
-        found.add(*packages)
+        found.add(*origins(snap, found, packages))
         if found.host.arch is None:
             archs = sorted({p.arch for p in packages if p.arch and p.arch != "all"})
             if len(archs) == 1:
@@ -202,3 +213,82 @@ def _depends(field: str) -> tuple[str, ...]:
         if first and first not in out:
             out.append(first)
     return tuple(out)
+
+
+def origins(snap: Snapshot, found: Found, packages: list[Package]) -> list[Package]:
+    """The packages with their origin: from apt's lists where any are kept (as `apt list
+    --installed` tells `[installed,local]`), else from the logs (`dpkg -i` outside apt),
+    else left unknown."""
+    lists: list[tuple[str, dict[str, set[str]]]] = []
+    unread = []
+    for path in sorted(snap.glob(f"{LISTS}/*_Packages*")):
+        result = snap.read(path) if path.endswith(("_Packages", ".gz", ".xz")) else None
+        data = apt.decompress(path, result.data) if result is not None and result.ok else None
+        if data is None:
+            unread.append(path)
+        else:
+            lists.append((path, apt.offers(data)))
+    if unread:  # a package may be in a list not read: "in no list" would be a guess
+        found.finding("info", "apt-lists-unread", f"{len(unread)} of apt's package lists not read, e.g. {unread[0]}")
+    sources = [s for s in found.package_sources if s.manager == "apt" and s.enabled]
+    if lists and not unread:
+        return [_from_lists(p, lists, sources) for p in packages]
+    events: list[apt.DpkgEvent] = []
+    runs: list[apt.AptRun] = []
+    for pattern, parse in (("/var/log/dpkg.log*", "dpkg"), ("/var/log/apt/history.log*", "apt")):
+        for path in sorted(snap.glob(pattern)):
+            result = snap.read(path)
+            data = apt.decompress(path, result.data) if result.ok else None
+            if data is None:
+                continue
+            text = decode(data)
+            if parse == "dpkg":
+                events += apt.dpkg_events(path, text)
+            else:
+                runs += apt.apt_runs(path, text)
+    if not events:
+        return packages
+    official_only = bool(sources) and all(s.official for s in sources)
+    out = []
+    for p in packages:
+        how, record = apt.installed_by_hand(p.name, p.version.raw, events, runs)
+        if how == "local" and isinstance(record, apt.DpkgEvent):
+            ev = Evidence("package", record.path, record.line, excerpt=record.text,
+                          detail="unpacked by dpkg outside any apt run (dpkg -i)")  # fmt: skip
+            out.append(replace(p, origin="local", evidence=(*p.evidence, ev)))
+        elif how == "local" and isinstance(record, apt.AptRun):
+            ev = Evidence("package", record.path, record.line, excerpt=f"Commandline: {record.commandline}",
+                          detail="installed by apt from a .deb file")  # fmt: skip
+            out.append(replace(p, origin="local", evidence=(*p.evidence, ev)))
+        elif how == "apt" and official_only:
+            out.append(replace(p, origin="archive"))  # apt installs from its sources: here only the archive's
+        else:
+            out.append(p)
+    return out
+
+
+def _from_lists(p: Package, lists: list[tuple[str, dict[str, set[str]]]], sources: list[PackageSource]) -> Package:
+    """The source whose list has this name and version, else this name (the archive moved
+    on to a newer version), the distribution's archive first; none: local."""
+    for exact in (True, False):
+        have = [
+            path for path, offer in lists if p.version.raw in offer.get(p.name, ()) or (not exact and p.name in offer)
+        ]
+        if have:
+            named = [_list_source(path, sources) for path in have]
+            official = [uri for uri, is_official in named if is_official]
+            if official:
+                return replace(p, origin="archive")
+            return replace(p, origin=f"third-party:{named[0][0]}")
+    ev = Evidence("package", LISTS, detail=f"in none of apt's {len(lists)} package lists: installed by hand")
+    return replace(p, origin="local", evidence=(*p.evidence, ev))
+
+
+def _list_source(path: str, sources: list[PackageSource]) -> tuple[str, bool]:
+    """(source URI, the distribution's own archive?) of one of apt's list files."""
+    name = path.rsplit("/", 1)[1]
+    best = max((s for s in sources if name.startswith(apt.list_prefix(s.uri))), key=lambda s: len(s.uri), default=None)
+    if best is not None:
+        return best.uri, best.official
+    host = name.split("_", 1)[0]
+    return host, official(f"http://{host}/")

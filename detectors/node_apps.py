@@ -16,6 +16,10 @@ Rules followed:
   as a JS object literal without running it: apps[].name/script/cwd/env/instances/exec_mode/
   out_file/error_file). A dump.pm2 with no unit is still a deployed app (enabled unknown).
   Shell variables pm2 copies into a dump (HOME, PATH, PM2_* ...) are not app settings.
+- Where each library came from (Library.source/url): the lock file (package-lock.json,
+  npm-shrinkwrap.json, yarn.lock; see modernize.parsers.provenance). Locked packages from
+  git, a URL or a local path are libraries too, direct dependencies or not: the image's
+  `npm ci` must reach them.
 - PORT comes from the env; else from the entry script's code: `process.env.PORT || 3000`
   or a literal `.listen(3000`. The bind address likewise: `process.env.HOST || '0.0.0.0'`
   or a literal `.listen(port, '127.0.0.1'`; without one Node binds every address (None).
@@ -32,6 +36,7 @@ from modernize.detector import Detector
 from modernize.endpoints import classify_setting, endpoints_of_env
 from modernize.facts import Found, ServiceFacts
 from modernize.model import Evidence, FileRef, InitUnit, Library, Port, StartMethod
+from modernize.parsers import provenance
 from modernize.parsers.apprun import (
     basename,
     data_dirs_of_env,
@@ -143,6 +148,7 @@ class NodeAppsDetector(Detector):
     reads = (
         *whole(*(f"{r}/**/package.json" for r in APP_ROOTS), exclude=("node_modules", ".git")),
         *whole(*(f"{r}/**/{e}" for r in APP_ROOTS for e in ECOSYSTEM), exclude=("node_modules", ".git")),
+        *whole(*(f"{r}/**/{lock}" for r in APP_ROOTS for lock, _ in LOCKS), exclude=("node_modules", ".git")),
         *whole("/home/*/.pm2/dump.pm2", "/root/.pm2/dump.pm2"),
         # installed dependencies' manifests (their versions): declared so that a tarball
         # pass keeps them on the way, instead of costing a pass of their own
@@ -401,6 +407,7 @@ class NodeAppsDetector(Detector):
         sf.attributes.update({k: v for k, v in run.attrs.items() if v and k != "autostart"})
         self._package(snap, sf, app)
         self._installed(snap, sf, app)
+        self._locked(snap, found, sf, app)
 
         script = run.script
         if script:
@@ -495,6 +502,33 @@ class NodeAppsDetector(Detector):
                 sf.libraries.append(Library("npm", dep, data["version"], (Evidence("file", meta),)))
         if out:
             sf.attributes["npm_packages"] = ",".join(out)
+
+    @staticmethod
+    def _locked(snap: Snapshot, found: Found, sf: ServiceFacts, app: str) -> None:
+        """Sources from the lock file: on the installed libraries, and as libraries of their
+        own for the packages from git, a URL or a path that package.json does not name."""
+        for name, _kind in LOCKS:
+            path = f"{app}/{name}"
+            text = snap.text(path) if snap.exists(path) else None
+            if text is None:
+                continue
+            try:
+                locked = provenance.yarn_lock(text) if name == "yarn.lock" else provenance.npm_lock(text)
+            except ValueError as exc:
+                if not any(f.path == path for f in found.findings):
+                    found.unparsable(path, f"not a lock file npm or yarn writes ({exc})")
+                return
+            have = {lib.name for lib in sf.libraries if lib.ecosystem == "npm"}
+            for i, lib in enumerate(sf.libraries):
+                if lib.ecosystem == "npm" and lib.name in locked:
+                    origin = locked[lib.name][1]
+                    ev = (*lib.evidence, Evidence("file", path, origin.line))
+                    sf.libraries[i] = Library("npm", lib.name, lib.version, ev, origin.source, origin.url)
+            for dep, (version, origin) in sorted(locked.items()):
+                if dep not in have and origin.source != provenance.REGISTRY:
+                    ev = (Evidence("file", path, origin.line),)
+                    sf.libraries.append(Library("npm", dep, version or "unknown", ev, origin.source, origin.url))
+            return
 
     def _package(self, snap: Snapshot, sf: ServiceFacts, app: str) -> dict[str, Any] | None:
         path = f"{app}/package.json"

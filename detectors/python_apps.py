@@ -25,6 +25,8 @@ Rules followed:
 - A venv is a `bin/` parent holding `pyvenv.cfg` (`version`/`version_info` -> runtime
   `python3.11`); its distributions are `lib/python*/site-packages/*.dist-info/METADATA`
   (Name/Version headers). The app server's distribution gives the service version.
+  A distribution's `direct_url.json` (PEP 610) says it came from a VCS, a URL or a local
+  directory (Library.source/url, credentials masked); without one, from the index.
 - The unit's environment (EnvironmentFile contents included, secrets already masked)
   is copied with the unit's secrets; endpoints come from `endpoints_of_env`.
 """
@@ -40,6 +42,7 @@ from modernize.detector import Detector
 from modernize.endpoints import classify_setting, endpoints_of_env
 from modernize.facts import Found, ServiceFacts
 from modernize.model import Evidence, FileRef, InitUnit, Library, Port, file_ref
+from modernize.parsers import provenance
 from modernize.parsers.apprun import (
     Options,
     basename,
@@ -104,6 +107,7 @@ class Venv:
     runtime: str | None
     dists: dict[str, tuple[str, str, str]]  # normalized name -> (name, version, METADATA path)
     evidence: list[Evidence]
+    origins: dict[str, tuple[provenance.Origin, str]] = field(default_factory=dict)  # name -> (origin, file)
 
 
 _GUNICORN_FLAGS = {
@@ -376,6 +380,7 @@ class PythonAppsDetector(Detector):
             out.append(f"{venv}/pyvenv.cfg")
             for sp in ("site-packages", "dist-packages"):
                 out += snap.glob(f"{venv}/lib/python*/{sp}/*.dist-info/METADATA")
+                out += snap.glob(f"{venv}/lib/python*/{sp}/*.dist-info/direct_url.json")
         work = la.workdir
         for d in {app, work} - {None}:
             assert d is not None
@@ -390,7 +395,7 @@ class PythonAppsDetector(Detector):
         return out
 
     # -- the service -------------------------------------------------------------------
-    def _venv(self, snap: Snapshot, venv: str) -> Venv:
+    def _venv(self, snap: Snapshot, venv: str, found: Found | None = None) -> Venv:
         cfg_path = f"{venv}/pyvenv.cfg"
         runtime = None
         ev: list[Evidence] = []
@@ -412,7 +417,19 @@ class PythonAppsDetector(Detector):
                 name, version = _metadata(snap.text(meta))
                 if name and version:
                     dists.setdefault(_norm(name), (name, version, meta))
-        return Venv(venv, runtime, dists, ev)
+        origins: dict[str, tuple[provenance.Origin, str]] = {}
+        for key, (_name, _version, meta) in dists.items():
+            direct = meta.rsplit("/", 1)[0] + "/direct_url.json"
+            text = snap.text(direct) if snap.exists(direct) else None
+            if text is None:
+                origins[key] = (provenance.Origin(provenance.REGISTRY), meta)
+                continue
+            try:
+                origins[key] = (provenance.pep610(text), direct)
+            except ValueError as exc:  # the web app and its worker share a venv: said once
+                if found is not None and not any(f.path == direct for f in found.findings):
+                    found.unparsable(direct, f"not a PEP 610 direct URL record ({exc})")
+        return Venv(venv, runtime, dists, ev, origins)
 
     def _gunicorn_conf_path(self, la: Launch) -> str | None:
         opts = _opts("gunicorn", la.args)
@@ -427,7 +444,7 @@ class PythonAppsDetector(Detector):
         self, snap: Snapshot, found: Found, la: Launch, ini: list[tuple[int, str, str]]
     ) -> ServiceFacts | None:
         venv_path, app = self._dirs(snap, la, ini)
-        venv = self._venv(snap, venv_path) if venv_path else None
+        venv = self._venv(snap, venv_path, found) if venv_path else None
         server = la.server
         if server == "python" and venv is None and not la.args:
             return None
@@ -493,9 +510,18 @@ class PythonAppsDetector(Detector):
             sf.attributes["venv"] = venv.path
             dists = venv.dists
             sf.attributes["python_packages"] = ",".join(f"{k}=={dists[k][1]}" for k in sorted(dists))
-            sf.libraries.extend(
-                Library("pypi", name, version, (Evidence("file", meta),)) for name, version, meta in dists.values()
-            )
+            for key, (name, version, meta) in dists.items():
+                origin, where = venv.origins.get(key, (None, meta))
+                sf.libraries.append(
+                    Library(
+                        "pypi",
+                        name,
+                        version,
+                        (Evidence("file", where, 1 if where != meta else None),),
+                        origin.source if origin else None,
+                        origin.url if origin else None,
+                    )
+                )
             own = {"celery-beat": "celery", "celery-flower": "flower", "waitress-serve": "waitress"}.get(
                 software, server
             )

@@ -19,7 +19,8 @@ Rules followed:
   unknown); the section is RAILS_ENV / RACK_ENV / `-e` (default development); `<<: *default`
   merges apply; DATABASE_URL in the env wins.
 - Gemfile.lock `GEM specs:` gives gem versions (the app server's is the service version;
-  rails is the framework) and `RUBY VERSION` the runtime.
+  rails is the framework) and `RUBY VERSION` the runtime; a gem's section says where it came
+  from (GEM: a gem server, GIT: remote@revision, PATH: a directory).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from modernize.detector import Detector
 from modernize.endpoints import DEFAULT_PORTS, classify_setting, endpoints_of_env, parse_url
 from modernize.facts import Endpoint, Found, ServiceFacts
 from modernize.model import Evidence, FileRef, InitUnit, Library, Port, file_ref
+from modernize.parsers import provenance
 from modernize.parsers.apprun import (
     Options,
     basename,
@@ -355,7 +357,13 @@ class RubyAppsDetector(Detector):
                 ruby = f"ruby{m.group(1)}.{m.group(2)}"
         if text is not None:
             sf.evidence.append(Evidence("file", lock))
-            sf.libraries.extend(Library("gem", n, v, (Evidence("file", lock),)) for n, v in sorted(gems.items()))
+            origins = provenance.gemfile_lock(text)
+            for n, v in sorted(gems.items()):
+                origin = origins[n][1] if n in origins else None
+                ev = (Evidence("file", lock, origin.line if origin else None),)
+                sf.libraries.append(
+                    Library("gem", n, v, ev, origin.source if origin else None, origin.url if origin else None)
+                )
         own = {"rails": "puma", "unicorn_rails": "unicorn", "passenger": "passenger"}.get(server, server)
         if own in gems:
             sf.version = make_version(gems[own], "gem", sf.software)

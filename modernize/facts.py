@@ -33,6 +33,7 @@ from modernize.model import (
     StartMethod,
     SudoRule,
     User,
+    VendoredBinaries,
     Version,
 )
 
@@ -95,6 +96,7 @@ class ServiceFacts:
     framework: str | None = None
     attributes: dict[str, str] = field(default_factory=dict)
     libraries: list[Library] = field(default_factory=list)
+    vendored_binaries: VendoredBinaries | None = None
     identity_stores: list[IdentityStore] = field(default_factory=list)
     endpoints: list[Endpoint] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)

@@ -105,7 +105,9 @@ def merge_facts(parts: list[ServiceFacts]) -> ServiceFacts:
     by = []
     for p in parts:
         by.append(p.found_by)
-        for name in ("name", "version", "user", "group", "working_dir", "runtime", "framework", "enabled"):
+        for name in (
+            "name", "version", "user", "group", "working_dir", "runtime", "framework", "enabled", "vendored_binaries",
+        ):  # fmt: skip
             if getattr(base, name) is None and getattr(p, name) is not None:
                 setattr(base, name, getattr(p, name))
         if not base.command and p.command:
@@ -506,6 +508,7 @@ def finish_service(
         framework=sf.framework,
         attributes=tuple(sorted((k, v) for k, v in sf.attributes.items() if k != "unclassified")),
         libraries=tuple(sorted(_uniq(sf.libraries), key=lambda x: (x.ecosystem, x.name.lower(), x.version))),
+        vendored_binaries=sf.vendored_binaries,
         identity_stores=tuple(_uniq(sf.identity_stores)),
         found_by=tuple(sorted(set(x for x in sf.found_by.split(",") if x))),
         evidence=tuple(_uniq(sf.evidence)),

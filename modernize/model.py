@@ -76,6 +76,10 @@ class Package:
     evidence: tuple[Evidence, ...] = ()
     installed_size: int | None = None  # since 1.1: bytes on disk, as the package database says
     depends: tuple[str, ...] = ()  # since 1.1: names of the packages it needs (an alternative's first)
+    # since 1.2: where it can be installed from again, as apt would say: "archive" (a list of the
+    # distribution's archive has it), "third-party:<uri>" (only that source's list), "local" (no
+    # configured source has it, or it was installed from a .deb file); None: cannot be told
+    origin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -322,6 +326,28 @@ class Library:
     name: str
     version: str
     evidence: tuple[Evidence, ...] = ()
+    # since 1.2: where it was installed from: registry (the package index), vcs (a git/hg/svn
+    # repository), url (an archive at a URL or a local archive file), directory (a local
+    # directory); None: not told
+    source: str | None = None
+    # since 1.2: for vcs/url/directory, what the package manager was given, credentials masked:
+    # pip `git+https://host/repo@commit`, npm `git+ssh://host/repo#commit` or `file:vendor/x.tgz`,
+    # bundler `https://host/repo.git@revision`
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class VendoredBinaries:
+    """Native code carried inside an app's own directories (since 1.2): ELF executables
+    and shared objects among its files (outside its venv and node_modules), and prebuilt
+    native addons (`.node`) in its node_modules. An image for another CPU or C library
+    cannot run them; they are rebuilt or fetched for the target, not copied."""
+
+    count: int  # ELF files among the app's own files (up to the search's bound)
+    examples: tuple[str, ...] = ()  # the first few paths, sorted
+    addons: int = 0  # native addons (*.node ELF files) in node_modules
+    bounded: bool = False  # the search stopped at its bound: there may be more
+    evidence: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -370,6 +396,7 @@ class Service:
     attributes: tuple[tuple[str, str], ...] = ()  # detector-specific extras, sorted
     app: str | None = None
     libraries: tuple[Library, ...] = ()  # since 1.1: what the app runs with, sorted by name
+    vendored_binaries: VendoredBinaries | None = None  # since 1.2
     identity_stores: tuple[IdentityStore, ...] = ()  # since 1.2: where it checks users' passwords
     found_by: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()

@@ -24,6 +24,11 @@ PRODUCTS = {
     "tomcat": "tomcat", "php": "php", "rabbitmq": "rabbitmq", "mongodb": "mongodb",
     "elasticsearch": "elasticsearch", "python": "python", "nodejs": "nodejs", "ruby": "ruby",
     "java": "eclipse-temurin",
+    # app libraries (rule SW010): PyPI, npm and RubyGems names are mapped in the rule
+    "django": "django", "numpy": "numpy", "wagtail": "wagtail", "express": "express", "angular": "angular",
+    "angularjs": "angularjs", "jquery": "jquery", "react": "react", "vue": "vue", "nextjs": "nextjs",
+    "nuxt": "nuxt", "electron": "electron", "bootstrap": "bootstrap", "emberjs": "emberjs",
+    "rails": "ruby-on-rails",
 }  # fmt: skip
 OUT = Path(__file__).resolve().parent.parent / "modernize" / "readiness" / "eol.yaml"
 
@@ -58,7 +63,7 @@ def main(checkout: Path) -> None:
                 cycles[cycle] = entry
         products[name] = cycles
     head = (
-        "# End-of-life dates by product and release cycle, for the readiness rules SW001/SW005.\n"
+        "# End-of-life dates by product and release cycle, for the readiness rules SW001/SW002/SW005/SW010.\n"
         f"# Source: endoflife.date's repository (products/*.md), commit {commit or 'unknown'}.\n"
         "# eol: end of (security) support; extended: end of LTS/extended support where there is one;\n"
         "# 'ended' where the source gives no date. Refresh: scripts/refresh_eol.py CHECKOUT.\n"

@@ -64,7 +64,7 @@ LISTS: dict[str, Any] = {
     "cron": [{"schedule": None, "user": None, "command_contains": None, "file": None}],
     "mounts": [{"type": None, "source": None, "target": None, "options": None}],
     "secrets": [_SECRET],  # anywhere in the inventory: services, units, mounts, host
-    "app_packages": [{"service": None, "ecosystem": None, "name": None, "version": None}],
+    "app_packages": [{"service": None, "ecosystem": None, "name": None, "version": None, "source": None}],
     "network_interfaces": [
         {"name": None, "kind": None, "members": None, "parent": None, "vlan_id": None, "mode": None, "file": None}
     ],
@@ -453,6 +453,7 @@ def check(inv: Inventory, exp: dict[str, Any], source: str = "expected facts") -
                 (eco is None or x.ecosystem == eco)
                 and _norm_library(x.ecosystem, x.name) == want
                 and ("version" not in lib or x.version == str(lib["version"]))
+                and ("source" not in lib or x.source == lib["source"])
                 for x in s.libraries
             )
             for s in inv.services

@@ -214,6 +214,11 @@ def test_every_fixture_key_is_checked(name: str) -> None:
             {"app_packages": [{"service": "python-app", "ecosystem": "pypi", "name": "werkzeug", "version": "3.0.0"}]},
         ),
         (
+            "node-app",
+            {"app_packages": [{"service": "node-app", "name": "jquery", "source": "url"}]},
+            {"app_packages": [{"service": "node-app", "name": "jquery", "source": "registry"}]},
+        ),
+        (
             "mail-dns-files",
             {"host": {"kernel_modules": ["nfsd"], "sysctl": {"net.ipv4.ip_forward": "1"}}},
             {"host": {"sysctl": {"net.ipv4.ip_forward": "0"}}},

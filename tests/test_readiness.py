@@ -96,6 +96,7 @@ FIRES_ON = {
     "IA001": "mail-dns-files", "IA003": "java-tomcat", "IA004": "python-web", "IA005": "python-web",
     "OP001": "python-web", "OP003": "java-tomcat", "OP004": "mail-dns-files", "OP005": "mail-dns-files",
     "PM001": "mail-dns-files", "PM002": "alpine", "PM003": "lamp", "PM005": "mail-dns-files",
+    "SW008": "python-web", "SW010": "node-app",
     "PM004": "mail-dns-files", "PM006": "python-web", "ST001": "python-web", "ST002": "python-web", "ST004": "mail-dns-files",
     "SW001": "alpine", "SW003": "python-web", "SW004": "php-fpm", "SW005": "python-web",
     "PL001": "mail-dns-files", "PL002": "python-web", "PL003": "java-tomcat", "PL005": "java-tomcat",
@@ -107,6 +108,7 @@ FIRES_ON = {
 # rules no fixture has the facts for yet: each gets a test on a fixture copy below, or
 # waits for the inventory fact it needs (listed, so that a new firing is noticed)
 ADDED = {"ST003", "IA006", "IA008", "SW002", "OP002", "IA002", "ST005", "ST006", "ST007", "PL004", "PL006"}
+ADDED |= {"SW007", "SW009"}  # tests/test_readiness_provenance.py
 NOT_YET: set[str] = set()
 
 

@@ -8,11 +8,12 @@ import posixpath as P
 import re
 from dataclasses import replace
 
-from modernize.model import Service, cite
+from modernize.model import Library, Service, cite
 from modernize.plan.draft import Context, Draft
 from modernize.plan.model import EnvPlan, FileCopy, Hardening, PackagePin, PortPlan
 from modernize.plan.software import Knowledge, keep_command, python_tcp_healthcheck, tcp_healthcheck
 from modernize.plan.values import pin_version
+from modernize.secrets import MASK
 
 # the WSGI server a hosted app (mod_wsgi, Passenger) gets in its own container
 GUNICORN = "23.0.0"
@@ -68,6 +69,16 @@ def _stateless(d: Draft) -> None:
     d.decide("hardening", "an app user with its data in volumes: read-only root, /tmp in memory, no capabilities")
 
 
+def _requirement(lib: Library) -> str:
+    """`name==version`, or PEP 508's `name @ URL` for a distribution pip installed from a VCS
+    or a URL (the index may not have it): not for a local path or a URL whose credentials
+    were masked, which the image build cannot use (rule SW008 says so)."""
+    url = lib.url or ""
+    if lib.source in ("vcs", "url") and url and not url.startswith("file:") and MASK not in url:
+        return f"{lib.name} @ {url}"
+    return f"{lib.name}=={lib.version}"
+
+
 class PythonKnowledge(Knowledge):
     name = "python"
     software = ("python-app", "celery", "celery-beat", "celery-flower", "gunicorn", "uwsgi", "django", "flask")
@@ -79,7 +90,7 @@ class PythonKnowledge(Knowledge):
         app_user(d, ctx)
         libs = sorted(
             {
-                f"{lib.name}=={lib.version}"
+                _requirement(lib)
                 for lib in d.svc.libraries
                 if lib.ecosystem == "pypi" and lib.name.lower() not in _VENV_TOOLS
             },
