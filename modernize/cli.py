@@ -16,7 +16,8 @@ import typer
 from modernize import __version__
 from modernize.errors import ModernizeError, UserError
 from modernize.launch import hold
-from modernize.snapshot import DEFAULT_MAX_FILE_SIZE, open_snapshot
+from modernize.live import options as live_opts
+from modernize.snapshot import DEFAULT_MAX_FILE_SIZE, SshSettings, open_snapshot
 
 if TYPE_CHECKING:
     from modernize.detector import Registry
@@ -157,25 +158,51 @@ def scan_cmd(
     skip: SkipOpt = [],  # noqa: B006
     max_file_size: MaxFileSizeOpt = DEFAULT_MAX_FILE_SIZE,
     quiet: QuietOpt = False,
+    ssh_config: live_opts.SshConfigOpt = None,
+    identity: live_opts.IdentityOpt = None,
+    accept_new_host_key: live_opts.AcceptNewOpt = False,
+    ask_pass: live_opts.AskPassOpt = False,
+    sudo: live_opts.SudoOpt = False,
+    connect_timeout: live_opts.ConnectTimeoutOpt = live_opts.DEFAULT_CONNECT,
+    command_timeout: live_opts.CommandTimeoutOpt = live_opts.DEFAULT_COMMAND,
 ) -> None:
-    """Scan a server snapshot and write its inventory (inventory.json)."""
+    """Scan a server snapshot (a directory, a tarball, or a live host: ssh://[user@]host[:port])
+    and write its inventory (inventory.json)."""
+    ssh = live_opts.ssh_settings(
+        [source],
+        ssh_config=ssh_config,
+        identity=identity,
+        accept_new_host_key=accept_new_host_key,
+        ask_pass=ask_pass,
+        sudo=sudo,
+        connect_timeout=connect_timeout,
+        command_timeout=command_timeout,
+    )
     # A scan builds hundreds of thousands of objects that live until the process
     # ends (the index); the cyclic collector would rescan them again and again for
     # nothing (about 0.1 s on a real server). The command is one short process.
     gc.disable()
     try:
-        _scan(source, output, only, skip, max_file_size, quiet)
+        _scan(source, output, only, skip, max_file_size, quiet, ssh)
     finally:
         gc.enable()
 
 
-def _scan(source: str, output: str, only: list[str], skip: list[str], max_file_size: int, quiet: bool) -> None:
+def _scan(
+    source: str,
+    output: str,
+    only: list[str],
+    skip: list[str],
+    max_file_size: int,
+    quiet: bool,
+    ssh: SshSettings | None = None,
+) -> None:
     from modernize import outpath
 
     target = outpath.single_file(output, "inventory.json", [source])  # before a long scan, not after
     interactive = sys.stderr.isatty() and not quiet
     progress = Progress(interactive)
-    snap = open_snapshot(source, max_file_size=max_file_size, progress=progress.bytes)
+    snap = open_snapshot(source, max_file_size=max_file_size, progress=progress.bytes, ssh=ssh)
     try:
         snap.begin()  # a tarball inflates while the plugins load
         registry = _registry(only, skip)
@@ -229,6 +256,15 @@ def _warn(inv: object) -> None:
     for f in inv.findings:
         if f.code in RUN_WARNINGS:
             typer.echo(f"warning: {f.message}", err=True)
+
+
+@app.command("collector")
+def collector_cmd() -> None:
+    """Print the collector script the SSH source runs on a host (POSIX sh, reads only):
+    `sh -s < collect.sh` prints the runtime facts and the file listing."""
+    from modernize.live.collector import survey_script
+
+    sys.stdout.buffer.write(survey_script())
 
 
 @detectors_app.command("list")

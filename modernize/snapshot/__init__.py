@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from modernize.errors import SourceError
 from modernize.snapshot.base import (
@@ -21,6 +23,25 @@ from modernize.snapshot.directory import DirectorySnapshot
 from modernize.snapshot.memory import MemorySnapshot
 from modernize.snapshot.tarball import TarballSnapshot
 
+if TYPE_CHECKING:
+    from modernize.live.settings import Options
+
+
+@dataclass(frozen=True)
+class SshSettings:
+    """How to reach ssh:// sources: ~/.ssh/config (or another file), an extra key, and the options."""
+
+    ssh_config: str | None = None
+    identity: str | None = None
+    options: Options = field(default_factory=lambda: _default_options())
+
+
+def _default_options() -> Options:
+    from modernize.live.settings import Options
+
+    return Options()
+
+
 __all__ = [
     "DEFAULT_MAX_FILE_SIZE",
     "Declaration",
@@ -33,6 +54,7 @@ __all__ = [
     "ReadResult",
     "ReadStatus",
     "Snapshot",
+    "SshSettings",
     "TarballSnapshot",
     "UndeclaredRead",
     "open_snapshot",
@@ -44,10 +66,23 @@ def open_snapshot(
     *,
     max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     progress: Callable[[int, int], None] | None = None,
+    ssh: SshSettings | None = None,
 ) -> Snapshot:
-    """Open SOURCE: a directory holding a root filesystem, or a tarball of one."""
-    if source.startswith(("ssh://", "local")) and not os.path.exists(source):
-        raise SourceError(f"{source}: live hosts are not supported yet; scan a directory or a tarball")
+    """Open SOURCE: a directory holding a root filesystem, a tarball of one, or a live
+    host (`ssh://[user@]host[:port]`, connected and its host key checked here)."""
+    if source.startswith("ssh://"):
+        from modernize.snapshot.ssh import open_ssh
+
+        settings = ssh or SshSettings()
+        return open_ssh(
+            source,
+            settings.options,
+            ssh_config=settings.ssh_config,
+            identity=settings.identity,
+            max_file_size=max_file_size,
+        )
+    if source == "local" and not os.path.exists(source):
+        raise SourceError(f"{source}: scanning this machine is not supported yet; scan a directory or a tarball")
     if os.path.isdir(source):
         return DirectorySnapshot(source, max_file_size=max_file_size)
     if os.path.isfile(source):

@@ -1,0 +1,55 @@
+"""The collector: one POSIX sh script, run on the host from standard input.
+
+`survey_script()` sends back who we are, processes, sockets, mounts, modules,
+units and the metadata of every file; `fetch_script()` sends back the files the
+detectors want, whole in one tar stream and as heads or tails of large ones.
+The script body is `collector.sh`; only the lists of paths are written into it
+here (as quoted here-documents: nothing in a path is ever run). It is the same
+script `modernize collector` prints, so there is one collector, not two.
+"""
+
+from __future__ import annotations
+
+import shlex
+from importlib import resources
+
+LIST_END = "MZ_LIST_END"
+
+
+def library() -> str:
+    return resources.files("modernize.live").joinpath("collector.sh").read_text(encoding="utf-8")
+
+
+def _script(main: str, *, root: str | None = None, extra: str = "") -> bytes:
+    head = "#!/bin/sh\n"
+    if root is not None:
+        head += f"MZ_ROOT={shlex.quote(root)}\n"
+    # main runs with /dev/null as stdin: the rest of the script is stdin, nothing may eat it
+    return (head + library() + extra + f"mz_main() {{\n  {main}\n}}\nmz_main </dev/null\n").encode(
+        "utf-8", "surrogateescape"
+    )
+
+
+def survey_script(root: str | None = None) -> bytes:
+    return _script("mz_survey", root=root)
+
+
+def _relative(path: str) -> str:
+    return "." + path if path != "/" else "."
+
+
+def sendable(path: str) -> bool:
+    """A path that fits one line of a here-document (a newline in a name cannot)."""
+    return "\n" not in path and "\r" not in path
+
+
+def _heredoc(name: str, lines: list[str]) -> str:
+    body = "".join(line + "\n" for line in lines)
+    return f"{name}() {{\ncat <<'{LIST_END}'\n{body}{LIST_END}\n}}\n"
+
+
+def fetch_script(files: list[str], pieces: list[tuple[str, int, str]], root: str | None = None) -> bytes:
+    """FILES whole (one tar), PIECES as (head|tail, bytes, path); paths are absolute, as the host sees them."""
+    extra = _heredoc("mz_files", [_relative(p) for p in files if sendable(p)])
+    extra += _heredoc("mz_pieces", [f"{how} {n} {_relative(p)}" for how, n, p in pieces if sendable(p)])
+    return _script("mz_fetch", root=root, extra=extra)

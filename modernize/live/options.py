@@ -1,0 +1,76 @@
+"""Command-line options for live sources, and the settings they make."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from modernize.errors import UserError
+from modernize.live.settings import DEFAULT_COMMAND_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, Options
+from modernize.snapshot import SshSettings
+
+PASSWORD_ENV = "MODERNIZE_SSH_PASSWORD"
+
+SshConfigOpt = Annotated[
+    str | None, typer.Option("--ssh-config", metavar="FILE", help="SSH config to read instead of ~/.ssh/config.")
+]
+IdentityOpt = Annotated[
+    str | None, typer.Option("--identity", "-i", metavar="FILE", help="A private key to try first (ssh:// sources).")
+]
+AcceptNewOpt = Annotated[
+    bool,
+    typer.Option(
+        "--accept-new-host-key",
+        help="Trust a host whose key is not in known_hosts yet, and record it (a changed key always stops).",
+    ),
+]
+AskPassOpt = Annotated[
+    bool,
+    typer.Option("--ask-pass", help=f"Ask for the SSH password on the terminal (or set {PASSWORD_ENV})."),
+]
+SudoOpt = Annotated[
+    bool, typer.Option("--sudo", help="Run the collector with `sudo -n` (never asks for a password; says if refused).")
+]
+ConnectTimeoutOpt = Annotated[
+    float, typer.Option("--connect-timeout", metavar="S", min=0.1, help="Seconds to wait for a connection and login.")
+]
+CommandTimeoutOpt = Annotated[
+    float,
+    typer.Option("--command-timeout", metavar="S", min=0.1, help="Give up on a host silent for this many seconds."),
+]
+DEFAULT_CONNECT = DEFAULT_CONNECT_TIMEOUT
+DEFAULT_COMMAND = DEFAULT_COMMAND_TIMEOUT
+
+
+def ssh_settings(
+    sources: list[str],
+    *,
+    ssh_config: str | None,
+    identity: str | None,
+    accept_new_host_key: bool,
+    ask_pass: bool,
+    sudo: bool,
+    connect_timeout: float,
+    command_timeout: float,
+) -> SshSettings:
+    """The settings for ssh:// sources; the password is asked once, only when one is there."""
+    live = [s for s in sources if s.startswith("ssh://")]
+    password = os.environ.get(PASSWORD_ENV) or None
+    if ask_pass and live and password is None:
+        if not sys.stdin.isatty():
+            raise UserError(f"--ask-pass needs a terminal; set {PASSWORD_ENV} instead")
+        password = getpass.getpass(f"SSH password for {live[0]}{' and the others' if len(live) > 1 else ''}: ")
+    if identity and not os.path.isfile(os.path.expanduser(identity)):
+        raise UserError(f"{identity}: no such key file")
+    options = Options(
+        password=password,
+        accept_new_host_key=accept_new_host_key,
+        connect_timeout=connect_timeout,
+        command_timeout=command_timeout,
+        sudo=sudo,
+    )
+    return SshSettings(ssh_config=ssh_config, identity=identity, options=options)
