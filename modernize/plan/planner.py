@@ -827,7 +827,7 @@ def _probes(d: Draft, ctx: Context) -> None:
         if p.proto != "tcp":
             continue
         if svc.kind in ("web-server",) or (svc.kind == "app" and p.publish):
-            hosts = [n for n, ports in names if not ports or p.port in ports]
+            hosts: list[str | None] = [n for n, ports in names if not ports or p.port in ports]
             for host in list(dict.fromkeys(hosts))[:MAX_VHOST_PROBES] or [None]:
                 d.probes.append(Probe("http", p.port, path, host, "2xx,3xx,401,403", why=why))
         elif svc.kind == "app" and path != "/":
