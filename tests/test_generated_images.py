@@ -35,7 +35,6 @@ import json
 import os
 import re
 import secrets
-import shlex
 import shutil
 import subprocess
 import sys
@@ -52,6 +51,7 @@ from typing import Any
 import pytest
 import yaml
 
+from modernize.verify.project import command_of, compose_flags, substitute
 from tests import containers as ct
 from tests.containers import container_rig  # noqa: F401  (registers the session fixture here)
 
@@ -61,7 +61,6 @@ FIXTURES = ct.REPO / "fixtures"
 LISTEN_TIMEOUT = 30.0
 SETTLE = 10.0  # a service without ports must still run this long after its start
 SELF_SIGNED = ("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=test", "-days", "1")
-_VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}")
 
 
 @dataclass(frozen=True)
@@ -148,11 +147,6 @@ PROBES: dict[tuple[str, str], Probe] = {
         no_log=r"SEVERE",
     ),
 }
-
-
-def _subst(value: Any, env: Mapping[str, str]) -> str:
-    """Compose's ${VAR} and ${VAR:-default} interpolation."""
-    return _VAR_RE.sub(lambda m: env.get(m[1]) or (m[2] or ""), str(value))
 
 
 def _tail(container: str, limit: int = 3000) -> str:
@@ -293,7 +287,7 @@ def _write_secrets(stack: Stack) -> None:
     secret_dir.mkdir(exist_ok=True)
     targets = []
     for spec in (stack.compose.get("secrets") or {}).values():
-        src = _subst(spec.get("file", ""), stack.env)
+        src = substitute(spec.get("file", ""), stack.env)
         if src.startswith("./secrets/"):  # not ca_bundle: a build secret from the host
             targets.append(stack.out / src)
     for key in [t for t in targets if t.suffix == ".key"]:
@@ -328,7 +322,7 @@ def _build_all(stack: Stack) -> None:
         build_secrets: dict[str, Path] = {}
         for sec in build.get("secrets", []) if isinstance(build, dict) else []:
             sec_name = sec if isinstance(sec, str) else sec["source"]
-            src = _subst(stack.compose["secrets"][sec_name]["file"], stack.env)
+            src = substitute(stack.compose["secrets"][sec_name]["file"], stack.env)
             build_secrets[sec_name] = (stack.out / src).resolve()
         dockerfile = context / build["dockerfile"] if isinstance(build, dict) and "dockerfile" in build else None
         tag = stack.images[service]
@@ -385,51 +379,15 @@ def _exposed(image: str) -> list[int]:
 
 
 def _run_args(stack: Stack, service: str) -> tuple[list[str], list[str]]:
-    """podman run flags and command for one compose service."""
+    """podman run flags and command for one compose service: what `modernize verify`
+    makes of compose.yaml (modernize.verify.project), on this module's network and volumes."""
     spec = stack.services[service]
+    for name in stack.compose.get("volumes") or {}:
+        if name not in stack.volumes:
+            stack.volumes[name] = ct.volume_create(ct.unique(name))
     args = ["--network", stack.network, "--network-alias", service, "--hostname", service]
-    env = spec.get("environment") or {}
-    items = env.items() if isinstance(env, dict) else (e.split("=", 1) for e in env)
-    for key, value in items:
-        args += ["-e", f"{key}={_subst(value, stack.env)}"]
-    for vol in spec.get("volumes") or []:
-        src, target = vol.split(":", 1) if isinstance(vol, str) else (vol["source"], vol["target"])
-        if src in (stack.compose.get("volumes") or {}):
-            if src not in stack.volumes:
-                stack.volumes[src] = ct.volume_create(ct.unique(src))
-            src = stack.volumes[src]
-        else:
-            src = str((stack.out / src).resolve())
-        args += ["-v", f"{src}:{target}"]
-    for sec in spec.get("secrets") or []:
-        name, target = (sec, None) if isinstance(sec, str) else (sec["source"], sec.get("target"))
-        target = target or f"/run/secrets/{name}"
-        src = (stack.out / _subst(stack.compose["secrets"][name]["file"], stack.env)).resolve()
-        args += ["-v", f"{src}:{target}:ro"]
-    if spec.get("read_only"):
-        # podman's --read-only adds tmpfs on /tmp, /var/tmp and /run unless told not to:
-        # Docker adds none, so only compose's own tmpfs list counts
-        args += ["--read-only", "--read-only-tmpfs=false"]
-    tmpfs = spec.get("tmpfs") or []
-    for path in [tmpfs] if isinstance(tmpfs, str) else tmpfs:
-        args += ["--tmpfs", path]
-    for cap in spec.get("cap_drop") or []:
-        args += ["--cap-drop", cap]
-    for cap in spec.get("cap_add") or []:
-        args += ["--cap-add", cap]
-    for opt in spec.get("security_opt") or []:
-        args += ["--security-opt", opt]
-    if "user" in spec:
-        args += ["--user", str(spec["user"])]
-    if "working_dir" in spec:
-        args += ["--workdir", spec["working_dir"]]
-    if "entrypoint" in spec:
-        entry = spec["entrypoint"]
-        entry = shlex.split(entry) if isinstance(entry, str) else entry
-        args += ["--entrypoint", json.dumps(entry)]
-    command = spec.get("command") or []
-    command = shlex.split(command) if isinstance(command, str) else [str(c) for c in command]
-    return args, command
+    args += compose_flags(stack.compose, spec, stack.env, stack.out, stack.volumes, "podman")
+    return args, command_of(spec)
 
 
 def _start_all(stack: Stack) -> None:

@@ -209,32 +209,45 @@ def run_flags(project: Project, service: str, volumes: dict[str, str], publish: 
     """Engine `run` flags for one compose service, as `docker compose up` would start it;
     ports are published on free loopback ports (the probes use them), never the host
     ports compose names, which may be taken on this machine."""
-    spec = project.services[service]
     flags = ["--network", project.name("net"), "--network-alias", service, "--hostname", service]
     flags += ["--label", f"modernize.verify={project.prefix.rstrip('-')}"]
-    env = spec.get("environment") or {}
-    items = env.items() if isinstance(env, dict) else (str(e).split("=", 1) for e in env)
-    for key, value in items:
-        flags += ["-e", f"{key}={substitute(value, project.env)}"]
     for port in publish:
         flags += ["-p", f"127.0.0.1::{port}"]
+    spec = project.services[service]
+    return flags + compose_flags(project.compose, spec, project.env, project.work, volumes, project.engine_name)
+
+
+def compose_flags(
+    compose: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    env: Mapping[str, str],
+    base: Path,
+    volumes: Mapping[str, str],
+    engine: str,
+) -> list[str]:
+    """The `run` flags a compose service's settings make: environment (interpolated from
+    ENV), volumes (named ones through VOLUMES, compose name -> engine name; paths under
+    BASE), secrets as read-only mounts, read-only root, tmpfs, capabilities, security
+    options, user, working directory, healthcheck and entrypoint."""
+    flags: list[str] = []
+    values = spec.get("environment") or {}
+    items = values.items() if isinstance(values, dict) else (str(e).split("=", 1) for e in values)
+    for key, value in items:
+        flags += ["-e", f"{key}={substitute(value, env)}"]
     for vol in spec.get("volumes") or []:
         src, target = vol.split(":", 1) if isinstance(vol, str) else (vol["source"], vol["target"])
-        if src in (project.compose.get("volumes") or {}):
-            src = volumes[src]
-        else:
-            src = str((project.work / src).resolve())
+        src = volumes[src] if src in (compose.get("volumes") or {}) else str((base / src).resolve())
         flags += ["-v", f"{src}:{target}"]
     for sec in spec.get("secrets") or []:
         name, target = (sec, None) if isinstance(sec, str) else (sec["source"], sec.get("target"))
-        decl = (project.compose.get("secrets") or {}).get(name) or {}
-        src = (project.work / substitute(decl.get("file", ""), project.env)).resolve()
+        decl = (compose.get("secrets") or {}).get(name) or {}
+        src = (base / substitute(decl.get("file", ""), env)).resolve()
         flags += ["-v", f"{src}:{target or '/run/secrets/' + name}:ro"]
     if spec.get("read_only"):
         flags += ["--read-only"]
         # Podman adds tmpfs on /tmp, /var/tmp and /run to a read-only container unless
         # told not to; Docker adds none, so only compose's tmpfs list may count
-        flags += ["--read-only-tmpfs=false"] if project.engine_name == "podman" else []
+        flags += ["--read-only-tmpfs=false"] if engine == "podman" else []
     tmpfs = spec.get("tmpfs") or []
     for path in [tmpfs] if isinstance(tmpfs, str) else tmpfs:
         flags += ["--tmpfs", str(path)]
