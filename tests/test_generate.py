@@ -330,8 +330,8 @@ def test_run_on_a_tarball_generates_what_the_directory_does(scenario: str, tmp_p
     by_tar = _modernize("run", str(archive), "-o", str(tmp_path / "tar"), "-q")
     assert by_dir.returncode == by_tar.returncode, by_tar.stderr
     a, b = _files_of(tmp_path / "dir"), _files_of(tmp_path / "tar")
-    for plan in ("plan.yaml", ".modernize/base/plan.yaml"):
-        assert a.pop(plan).replace(f"fixtures/{scenario}/root".encode(), str(archive).encode()) == b.pop(plan)
+    for plan_file in ("plan.yaml", ".modernize/base/plan.yaml"):
+        assert a.pop(plan_file).replace(f"fixtures/{scenario}/root".encode(), str(archive).encode()) == b.pop(plan_file)
     assert sorted(a) == sorted(b)
     for rel in a:
         assert a[rel] == b[rel], rel

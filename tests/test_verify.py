@@ -96,7 +96,7 @@ def test_the_logins_the_apps_name_are_made_in_the_new_database(tmp_path: Path) -
     rec = Recorder()
     assert databases.create(rec, "c", "postgresql", logins[0]).ok
     sql = " ".join(c[-1] for c in rec.calls)
-    assert "CREATE ROLE \"intranet\" LOGIN PASSWORD '" + project.password + "'" in sql
+    assert 'CREATE ROLE "intranet" LOGIN PASSWORD \'' + project.password + "'" in sql
     assert 'CREATE DATABASE "intranet" OWNER "intranet"' in sql
     # a name that is not a plain identifier is never quoted into SQL
     evil = {"app": {"environment": {"DATABASE_URL": "postgresql://x%22%3B--:p@postgresql/db"}}}
