@@ -22,6 +22,7 @@ from modernize.parsers.apache import ApacheConfig, Effective, load
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
 from modernize.snapshot.declarations import whole
+from modernize.userfiles import add_user_files
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,11 @@ class ApacheDetector(Detector):
         self._directives(snap, cfg, sf)
         self._modules(cfg, sf)
         sf.identity_stores += self._host_auth(cfg)
+        user_files: dict[str, list[Evidence]] = {}
+        for d in cfg.directives:  # AuthUserFile is relative to ServerRoot
+            if d.key == "authuserfile" and d.args and "$" not in d.args[0]:
+                user_files.setdefault(cfg.abspath(d.args[0]), []).append(_ev(d))
+        add_user_files(snap, found, sf, user_files, "AuthUserFile")
         vhosts = self._vhosts(cfg)
         if vhosts:
             sf.attributes["vhosts"] = "; ".join(vhosts)

@@ -258,6 +258,10 @@ class DaemonsDetector(Detector):
                     if sec is not None:
                         sf.secrets.append(sec)
                 continue
+            if s.value:  # a password in a URL, `?token=`, or a value shaped like a key, whatever its name
+                _var, sec = classify_setting(s.key, s.value, path, s.line)
+                if sec is not None:
+                    sf.secrets.append(sec)
             client = bool(CLIENT_WORDS.intersection(words))
             own = bool(SELF_WORDS.intersection(words))
             if not client and leaf in PORT_KEYS and s.value.isdigit():

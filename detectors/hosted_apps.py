@@ -39,7 +39,7 @@ from typing import Any
 from detectors.apache import LAYOUTS, envvars
 from detectors.nginx import MAINS
 from detectors.python_apps import FRAMEWORKS, PythonAppsDetector
-from detectors.ruby_apps import RubyAppsDetector
+from detectors.ruby_apps import RubyAppsDetector, rails_secret_files
 from modernize.detector import Detector
 from modernize.endpoints import DEFAULT_PORTS, classify_setting, parse_hostport, parse_url
 from modernize.facts import Endpoint, Found, ServiceFacts
@@ -347,6 +347,8 @@ class HostedAppsDetector(Detector):
         for rel in ("Gemfile.lock", "config/database.yml", "package.json", "requirements.txt", "pyproject.toml"):
             if snap.exists(f"{h.app}/{rel}"):
                 out.append(f"{h.app}/{rel}")
+        if h.lang == "ruby":
+            out += rails_secret_files(snap, h.app)
         return out
 
     def _settings_module(self, snap: Snapshot, h: Hosted) -> tuple[str, Evidence] | None:
@@ -387,6 +389,7 @@ class HostedAppsDetector(Detector):
             ruby = RubyAppsDetector()
             ruby._gems(snap, found, sf, h.app, "passenger")
             ruby._database(snap, sf, h.app, h.app_env or "production")
+            ruby._credentials(snap, found, sf, h.app, h.app_env or "production")
             if h.interpreter and sf.runtime is None:
                 m = re.search(r"ruby(\d+\.\d+)", h.interpreter)
                 sf.runtime = f"ruby{m.group(1)}" if m else None

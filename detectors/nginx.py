@@ -20,6 +20,7 @@ from modernize.parsers.nginx import Config, Directive, load
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
 from modernize.snapshot.declarations import whole
+from modernize.userfiles import add_user_files
 
 MAINS = (
     ("/etc/nginx/nginx.conf", "/etc/nginx"),
@@ -132,6 +133,8 @@ class NginxDetector(Detector):
         def abspath(value: str, base: str) -> str:
             return P.absolute(value, base)
 
+        user_files: dict[str, list[Evidence]] = {}
+
         for d, ctx in cfg.walk():
             if d.name == "server" and d.block is not None and ctx and ctx[-1].name in ("http", "stream"):
                 site = _Site()
@@ -191,6 +194,9 @@ class NginxDetector(Detector):
                 sf.config_files.append(FileRef(abspath(value, P.parent(main)), "certs", evidence=(_ev(d),)))
             elif d.name in _PASS and d.args:
                 sf.endpoints.extend(self._endpoints(d, upstreams))
+            elif d.name == "auth_basic_user_file" and d.args and "$" not in d.args[0]:
+                # relative to the configuration prefix (the main file's directory)
+                user_files.setdefault(abspath(d.args[0], P.parent(main)), []).append(_ev(d))
         if sites:
             names = sorted({n for s in sites for n in s.names if n not in ("_", '""', "")})
             if names:
@@ -198,6 +204,7 @@ class NginxDetector(Detector):
             sf.attributes["sites"] = str(len(sites))
         if upstreams:
             sf.attributes["upstreams"] = ", ".join(sorted(upstreams))
+        add_user_files(snap, found, sf, user_files, "auth_basic_user_file")
         found.add(sf)
 
     @staticmethod

@@ -9,6 +9,9 @@
   (NODE_PORT, NODE_IP_ADDRESS, MNESIA_BASE, LOG_BASE); rabbitmq.conf wins over it;
 - the distribution port is the AMQP port + 20000 (25672) and epmd listens on 4369;
 - `default_pass`, TLS key passwords and the Erlang cookie are secrets;
+- `load_definitions` (or `management.load_definitions`) names a JSON file imported at boot:
+  its `users` and `default_user` are the broker's own identity store (names only), and
+  the file, holding their password hashes, a secret file;
   `advanced.config` (Erlang terms) is recorded as a config file, not interpreted.
 - the node name is `NODENAME` (default `rabbit`) with `@` and the short host name appended
   unless it has one; its database lives in `MNESIA_BASE/<node name>`, so the data is
@@ -17,16 +20,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
 
 from modernize.detector import Detector
 from modernize.facts import Found, ServiceFacts
-from modernize.model import Evidence, FileRef, Port, file_ref
+from modernize.model import Evidence, FileRef, IdentityStore, Port, Secret, file_ref
 from modernize.parsers.lines import numbered
 from modernize.parsers.shell import assignments
-from modernize.secrets import MASK, is_secret_name, make_secret
+from modernize.secrets import MASK, fingerprint, is_secret_name, make_secret
 from modernize.snapshot import Snapshot
 from modernize.snapshot.declarations import whole
 
@@ -138,10 +142,58 @@ class RabbitmqDetector(Detector):
                 sf.secrets.append(make_secret(key, value, CONF, line))
         if "default_user" in conf:
             sf.attributes["default_user"] = conf["default_user"][0]
+        self._definitions(snap, found, sf, conf, ev)
         cookie = snap.text(COOKIE)
         if cookie and cookie.strip():
             sf.secrets.append(make_secret("erlang_cookie", cookie.strip(), COOKIE, None, kind="key"))
         found.add(sf)
+
+    @staticmethod
+    def _definitions(snap: Snapshot, found: Found, sf: ServiceFacts, conf: Conf, ev: Callable[[str], Evidence]) -> None:
+        """The definitions file the broker imports at boot (`load_definitions`, or the
+        management plugin's `management.load_definitions`): its `users` are an identity store
+        (names only; `password_hash` or a clear `password` makes the file a secret), and
+        `default_user` is one more account of the broker's own."""
+        names: list[str] = []
+        evs: list[Evidence] = []
+        path = None
+        for key in ("load_definitions", "management.load_definitions"):
+            value = conf.get(key, ("", 0))[0]
+            if value.startswith("/") and not value.endswith("/"):  # a directory of files: not followed
+                path = value
+                evs.append(ev(key))
+        if path is not None:
+            snap.want([path])
+            text = snap.text(path) if snap.is_file(path) else None
+            if text is None:
+                evs.append(Evidence("file", path, detail="named by rabbitmq.conf; not in the snapshot"))
+            else:
+                sf.config_files.append(file_ref(path, "config"))
+                try:
+                    data = json.loads(text)
+                except ValueError as exc:
+                    found.unparsable(path, f"not JSON: {exc}")
+                    data = {}
+                users = data.get("users") if isinstance(data, dict) else None
+                secret = False
+                for u in users if isinstance(users, list) else []:
+                    if isinstance(u, dict) and isinstance(u.get("name"), str) and u["name"] not in names:
+                        names.append(u["name"])
+                        secret = secret or bool(u.get("password_hash") or u.get("password"))
+                if secret:
+                    detail = "users' password hashes (only the names are kept)"
+                    sf.secrets.append(
+                        Secret("definitions", path, None, "credentials-store", fingerprint(text),
+                               (Evidence("file", path, detail=detail),))
+                    )  # fmt: skip
+        if "default_user" in conf and conf["default_user"][0] not in names:
+            names.insert(0, conf["default_user"][0])
+            evs.insert(0, ev("default_user"))
+        if names or path:
+            sf.identity_stores.append(
+                IdentityStore("rabbitmq", False, "load_definitions" if path else "default_user", path, tuple(evs),
+                              users=tuple(names))
+            )  # fmt: skip
 
     @staticmethod
     def _node(snap: Snapshot, found: Found, sf: ServiceFacts, env: dict[str, tuple[str, int]], data: str) -> None:

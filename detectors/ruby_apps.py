@@ -33,7 +33,7 @@ import yaml
 from modernize.detector import Detector
 from modernize.endpoints import DEFAULT_PORTS, classify_setting, endpoints_of_env, parse_url
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import Evidence, FileRef, InitUnit, Library, Port, file_ref
+from modernize.model import Evidence, FileRef, InitUnit, Library, Port, Secret, file_ref
 from modernize.parsers import provenance
 from modernize.parsers.apprun import (
     Options,
@@ -48,6 +48,7 @@ from modernize.parsers.apprun import (
     unit_settings,
     unwrap,
 )
+from modernize.secrets import fingerprint
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
 from modernize.snapshot.declarations import whole
@@ -106,6 +107,17 @@ def _ruby_lines(text: str) -> list[tuple[int, str]]:
 
 
 _STR = r"""["']([^"']*)["']"""
+# Rails' credential files, read as secrets (config/credentials.yml.enc is only looked at: it is
+# encrypted, made to be committed, and useless without its key)
+RAILS_SECRET_FILES = ("config/master.key", "config/secrets.yml", "config/credentials/*.key")
+
+
+def rails_secret_files(snap: Snapshot, app: str) -> list[str]:
+    """The Rails credential files under APP that exist: master.key, secrets.yml, credentials/*.key."""
+    out: list[str] = []
+    for rel in RAILS_SECRET_FILES:
+        out += [p for p in sorted(snap.glob(f"{app}/{rel}")) if snap.is_file(p)]
+    return out
 
 
 class RubyAppsDetector(Detector):
@@ -116,7 +128,7 @@ class RubyAppsDetector(Detector):
         *(
             f"{r}/**/{f}"
             for r in APP_ROOTS
-            for f in ("Gemfile.lock", "config/puma.rb", "config/database.yml", "config/unicorn.rb")
+            for f in ("Gemfile.lock", "config/puma.rb", "config/database.yml", "config/unicorn.rb", *RAILS_SECRET_FILES)
         ),
         exclude=("node_modules", ".git", "vendor", "gems"),
     )
@@ -134,6 +146,7 @@ class RubyAppsDetector(Detector):
             for rel in ("Gemfile.lock", "config/puma.rb", "config/database.yml", "config/unicorn.rb"):
                 if snap.exists(f"{app}/{rel}"):
                     wants.append(f"{app}/{rel}")
+            wants += rails_secret_files(snap, app)
         snap.want(sorted(set(wants)))
         seen: dict[tuple[str, str], int] = {}
         for unit, server, args, app, work in plans:
@@ -228,6 +241,7 @@ class RubyAppsDetector(Detector):
                 sf.ports.append(default_port(3000, addr, "passenger standalone listens on 0.0.0.0:3000 by default"))
         self._gems(snap, found, sf, app, server)
         self._database(snap, sf, app, env_name)
+        self._credentials(snap, found, sf, app, env_name)
         sf.endpoints.extend(
             e
             for e in endpoints_of_env(sf.env)
@@ -383,6 +397,67 @@ class RubyAppsDetector(Detector):
             sf.packages += {"puma": ["puma", "ruby-puma"], "unicorn": ["unicorn"], "passenger": ["passenger"]}.get(
                 own, []
             )
+
+    @staticmethod
+    def _credentials(snap: Snapshot, found: Found, sf: ServiceFacts, app: str, env_name: str) -> None:
+        """Rails' credential files: `config/master.key` and `config/credentials/<env>.key` (the
+        keys of the encrypted credentials, each a secret file), `config/credentials.yml.enc`
+        and `credentials/<env>.yml.enc` (encrypted: config the app needs, not a secret by
+        itself) and, before Rails 5.2, `config/secrets.yml` (YAML after ERB tags are blanked: a
+        string of the `shared` or the environment's section whose name says secret
+        (`secret_key_base`, `*_api_key`, `*_token`) or whose value has a secret's shape is a
+        secret; a value from `<%= ENV[...] %>` is not in the file)."""
+        for path in rails_secret_files(snap, app):
+            text = snap.text(path)
+            if text is None:
+                continue
+            sf.config_files.append(file_ref(path, "config"))
+            if path.endswith(".key"):
+                key = text.strip()
+                if not key:
+                    continue
+                what = "master key" if path.endswith("/master.key") else "credentials key"
+                ev = Evidence("file", path, detail=f"Rails {what}: decrypts the encrypted credentials")
+                sf.secrets.append(Secret(path.rsplit("/", 1)[1], path, None, "key", fingerprint(key), (ev,)))
+                continue
+            RubyAppsDetector._secrets_yml(found, sf, path, text, env_name)
+        for enc in [f"{app}/config/credentials.yml.enc", *sorted(snap.glob(f"{app}/config/credentials/*.yml.enc"))]:
+            if snap.is_file(enc):
+                sf.config_files.append(
+                    FileRef(enc, "config", evidence=(Evidence("file", enc, detail="Rails encrypted credentials"),))
+                )
+
+    @staticmethod
+    def _secrets_yml(found: Found, sf: ServiceFacts, path: str, text: str, env_name: str) -> None:
+        blank = re.sub(r"<%=?.*?%>", "", text, flags=re.DOTALL)
+        try:
+            data: Any = yaml.safe_load(blank)
+        except yaml.YAMLError as exc:
+            found.unparsable(path, str(exc).splitlines()[0])
+            return
+        section = data.get(env_name) if isinstance(data, dict) else None
+        shared = data.get("shared") if isinstance(data, dict) else None
+        lines = text.splitlines()
+
+        def line_of(top: str, key: str) -> int | None:
+            inside = False
+            for no, raw in enumerate(lines, 1):
+                if re.match(rf"^{re.escape(top)}\s*:", raw):
+                    inside = True
+                elif raw and not raw[0].isspace() and not raw.lstrip().startswith("#"):
+                    inside = False
+                if inside and re.match(rf"^\s+{re.escape(key)}\s*:", raw):
+                    return no
+            return None
+
+        for top, values in (("shared", shared), (env_name, section)):
+            if not isinstance(values, dict):
+                continue
+            for key, value in values.items():
+                if isinstance(value, (str, int)) and str(value).strip() and not isinstance(value, bool):
+                    _var, sec = classify_setting(f"{top}.{key}", str(value), path, line_of(top, str(key)))
+                    if sec is not None:
+                        sf.secrets.append(sec)
 
     def _database(self, snap: Snapshot, sf: ServiceFacts, app: str, env_name: str) -> None:
         path = f"{app}/config/database.yml"

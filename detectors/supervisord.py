@@ -1,4 +1,9 @@
-"""supervisord programs, following `[include] files=` (globs relative to the file)."""
+"""supervisord programs, following `[include] files=` (globs relative to the file).
+
+supervisord's own HTTP servers (`[unix_http_server]`, `[inet_http_server]`) may ask for a
+`username` and a `password` (clear text or `{SHA}` and a SHA-1 hex digest), which
+`[supervisorctl]` repeats: each password is a secret, and the username an account of an
+identity store of supervisord's own (its name only). Sections may sit in any included file."""
 
 from __future__ import annotations
 
@@ -8,9 +13,9 @@ import shlex
 from modernize.detector import Detector
 from modernize.endpoints import classify_setting
 from modernize.facts import Found, ServiceFacts
-from modernize.model import EnvVar, Evidence, FileRef, InitUnit, Port, Secret
+from modernize.model import EnvVar, Evidence, FileRef, IdentityStore, InitUnit, Port, Secret
 from modernize.parsers.includes import read_once
-from modernize.secrets import redact_argv
+from modernize.secrets import make_secret, redact_argv
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
 from modernize.snapshot.declarations import whole
@@ -63,13 +68,8 @@ class SupervisordDetector(Detector):
 
     @staticmethod
     def _daemon(snap: Snapshot, main: str, files: list[str]) -> ServiceFacts:
-        """supervisord itself: a process manager, host plumbing like an init system."""
-        text = snap.text(main) or ""
-        cp = _parser()
-        try:
-            cp.read_string(text, source=main)
-        except configparser.Error:
-            cp = _parser()
+        """supervisord itself: a process manager, host plumbing like an init system. Its
+        own sections may sit in the main file or an included one (the last value wins)."""
         sf = ServiceFacts(
             software="supervisor",
             kind="other",
@@ -79,21 +79,48 @@ class SupervisordDetector(Detector):
             config_files=[FileRef(f, "config", evidence=(Evidence("config", f),)) for f in files],
             evidence=[Evidence("config", main)],
         )
-        if cp.has_option("unix_http_server", "file"):
-            sock = cp.get("unix_http_server", "file").split(";")[0].strip()
-            line = _line_of(text, "unix_http_server", "file")
-            sf.ports.append(Port(None, "unix", socket=sock, evidence=(Evidence("config", main, line),)))
-        if cp.has_option("inet_http_server", "port"):
-            value = cp.get("inet_http_server", "port").strip()
+        # section -> option -> (value, path, line), main file first
+        opts: dict[str, dict[str, tuple[str, str, int | None]]] = {}
+        for path in [main, *(f for f in files if f != main)]:
+            text = snap.text(path) or ""
+            cp = _parser()
+            try:
+                cp.read_string(text, source=path)
+            except configparser.Error:
+                continue  # reported by _file
+            for section in ("unix_http_server", "inet_http_server", "supervisorctl", "supervisord"):
+                if cp.has_section(section):
+                    for key, value in cp.items(section):
+                        opts.setdefault(section, {})[key] = (value.strip(), path, _line_of(text, section, key))
+        unix, inet = opts.get("unix_http_server", {}), opts.get("inet_http_server", {})
+        if "file" in unix:
+            sock, path, line = unix["file"]
+            sock = sock.split(";")[0].strip()
+            sf.ports.append(Port(None, "unix", socket=sock, evidence=(Evidence("config", path, line),)))
+        if "port" in inet:
+            value, path, line = inet["port"]
             host, _, port = value.rpartition(":")
             if port.isdigit():
-                line = _line_of(text, "inet_http_server", "port")
                 addr = None if host in ("", "*") else host
-                sf.ports.append(Port(int(port), address=addr, evidence=(Evidence("config", main, line),)))
-        if cp.has_option("supervisord", "logfile"):
-            log = cp.get("supervisord", "logfile").strip()
+                sf.ports.append(Port(int(port), address=addr, evidence=(Evidence("config", path, line),)))
+        for section, server in (
+            ("unix_http_server", unix),
+            ("inet_http_server", inet),
+            ("supervisorctl", opts.get("supervisorctl", {})),
+        ):
+            if server.get("password", ("",))[0]:
+                _value, path, line = server["password"]
+                sf.secrets.append(make_secret(f"{section}.password", server["password"][0], path, line))
+            if server.get("username", ("",))[0] and section != "supervisorctl":
+                user, path, line = server["username"]
+                ev = Evidence("config", path, line, excerpt=f"[{section}] username = {user}")
+                sf.identity_stores.append(
+                    IdentityStore("supervisord", False, f"[{section}] username", path, (ev,), users=(user,))
+                )
+        if "logfile" in opts.get("supervisord", {}):
+            log, path, _line = opts["supervisord"]["logfile"]
             if log.startswith("/"):
-                sf.log_paths.append(FileRef(log, "logs", evidence=(Evidence("config", main),)))
+                sf.log_paths.append(FileRef(log, "logs", evidence=(Evidence("config", path),)))
         return sf
 
     def _file(self, snap: Snapshot, found: Found, path: str, seen: set[str], *, enabled: bool) -> None:

@@ -23,7 +23,7 @@ from detectors.apache import resolve_loose
 from modernize.detector import Detector
 from modernize.endpoints import classify_setting, from_settings, parse_url
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import EnvVar, Evidence, FileRef, Port, file_ref
+from modernize.model import EnvVar, Evidence, FileRef, IdentityStore, Port, file_ref
 from modernize.parsers import javaprops
 from modernize.parsers.apprun import default_port
 from modernize.parsers.shell import assignments, split_command
@@ -351,10 +351,20 @@ class TomcatDetector(Detector):
             found.unparsable(path, str(exc))
             return
         self._resources(root, lines, path, sf)
+        names: list[str] = []
         for user in root.iter("user"):
             pw = user.get("password")
             if pw:
                 sf.secrets.append(make_secret("password", pw, path, lines.get(id(user))))
+            name = user.get("username") or user.get("name")  # `name` before Tomcat 7
+            if name and root.tag == "tomcat-users":
+                names.append(name)
+        if names:
+            first = next(u for u in root.iter("user") if (u.get("username") or u.get("name")) == names[0])
+            ev = Evidence("config", path, lines.get(id(first)), excerpt=f'<user username="{names[0]}" ...>')
+            sf.identity_stores.append(
+                IdentityStore("tomcat-users", False, "UserDatabaseRealm", path, (ev,), users=tuple(names))
+            )
 
     def _webapps(self, snap: Snapshot, found: Found, base: str, sf: ServiceFacts, apps: list[str]) -> None:
         if not snap.is_dir(base):

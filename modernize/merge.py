@@ -246,8 +246,11 @@ def attach_packages(services: list[ServiceFacts], packages: list[Package]) -> No
 # -- host secrets ---------------------------------------------------------------------
 def attach_host_secrets(services: list[tuple[str, ServiceFacts]], secrets: list[Secret]) -> set[str]:
     """A private key a service names (nginx's ssl_certificate_key, sshd's HostKey) becomes
-    that service's secret; the paths claimed are returned."""
+    that service's secret, as does a credentials store it keeps: the file its identity store
+    names, or one inside its state directory (Samba's passdb.tdb and secrets.tdb); the
+    paths claimed are returned."""
     by_path = {s.path: s for s in secrets}
+    stores = [s for s in secrets if s.kind == "credentials-store"]
     claimed: set[str] = set()
     for _sid, sf in services:
         for ref in sf.config_files:
@@ -255,6 +258,13 @@ def attach_host_secrets(services: list[tuple[str, ServiceFacts]], secrets: list[
             if sec is not None:
                 sf.secrets.append(sec)
                 claimed.add(ref.path)
+        named = {x.path for x in sf.identity_stores if x.path}
+        # a state directory of its own (/var/lib/samba), not a system-wide one (/, /etc, /var/lib)
+        dirs = tuple(r.path.rstrip("/") + "/" for r in sf.data_dirs if r.path.rstrip("/").count("/") >= 3)
+        for sec in stores:
+            if sec.path not in claimed and (sec.path in named or sec.path.startswith(dirs)):
+                sf.secrets.append(sec)
+                claimed.add(sec.path)
     return claimed
 
 

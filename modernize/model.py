@@ -357,11 +357,14 @@ class IdentityStore:
     users are the host's own Unix accounts (PAM, /etc/shadow, NSS passwd), so they and
     their password hashes cannot move into a container with the service."""
 
-    store: str  # pam, shadow, passwd, tdbsam, smbpasswd, passwd-file, sql, ldap, ...
+    store: str  # pam, shadow, passwd, tdbsam, smbpasswd, passwd-file, sql, ldap, htpasswd, tomcat-users, ...
     host_accounts: bool
     via: str  # the setting that says so: passdb driver, passdb backend, AuthBasicProvider ...
     path: str | None = None  # the store's own file or config, when it names one
     evidence: tuple[Evidence, ...] = ()
+    # since 1.2: the account names the store holds, when the file lists them (tomcat-users.xml,
+    # an htpasswd file, RabbitMQ's definitions); never their passwords or hashes
+    users: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ INIT_ALIASES = {"supervisor": "supervisord", "sysvinit": "sysv", "sysvinit-utils
 ANY_KEY = "<any name>"
 
 _PORT = {"port": None, "proto": None, "address": None, "socket": None}
-_SECRET = {"key": None, "path": None}
+_SECRET = {"key": None, "path": None, "kind": None}
+_STORE = {"store": None, "path": None, "users": None, "host_accounts": None}
 SERVICE: dict[str, Any] = {
     "software": None,
     "instance": None,
@@ -51,6 +52,7 @@ SERVICE: dict[str, Any] = {
     "data_dirs": None,
     "log_paths": None,
     "secrets": [_SECRET],
+    "identity_stores": [_STORE],  # Service.identity_stores: users compared as the list, in order
     "zones": None,  # attributes["zones"]
     "shares": None,  # attributes["shares"]
     "exports": [{"path": None, "clients": None, "options": None}],  # attributes["exports"]
@@ -206,10 +208,20 @@ def check_services(inv: Inventory, specs: list[dict[str, Any]]) -> list[str]:
                 if missing:
                     problems.append(f"{where}: {key} lacks {missing}")
         if "secrets" in spec:
-            have_s = {(s.key, s.path) for s in svc.secrets}
-            missing_s = sorted((s["key"], s["path"]) for s in spec["secrets"] if (s["key"], s["path"]) not in have_s)
+            missing_s = sorted(
+                (s["key"], s["path"]) for s in spec["secrets"] if not any(_secret_is(x, s) for x in svc.secrets)
+            )
             if missing_s:
                 problems.append(f"{where}: secrets lack {missing_s}")
+        for st in spec.get("identity_stores") or []:
+            ok = any(
+                all(getattr(x, k) == st[k] for k in ("store", "path", "host_accounts") if k in st)
+                and ("users" not in st or list(x.users) == list(st["users"]))
+                for x in svc.identity_stores
+            )
+            if not ok:
+                have_st = [(x.store, x.path, list(x.users)) for x in svc.identity_stores]
+                problems.append(f"{where}: identity stores {have_st}, lack {st}")
         problems += _check_started(svc, spec, where)
         problems += _check_attributes(svc, spec, where)
     return problems
@@ -299,6 +311,10 @@ def _check_details(pkgs: list[Package], details: list[dict[str, Any]]) -> list[s
         if not ok:
             problems.append(f"package {d['name']}: {[(p.version.raw, p.arch) for p in have]}, expected {d}")
     return problems
+
+
+def _secret_is(x: Secret, spec: dict[str, Any]) -> bool:
+    return x.key == spec["key"] and x.path == spec["path"] and x.kind == spec.get("kind", x.kind)
 
 
 def _all_secrets(inv: Inventory) -> list[Secret]:
@@ -440,9 +456,9 @@ def check(inv: Inventory, exp: dict[str, Any], source: str = "expected facts") -
         )
         if not ok:
             problems.append(f"mount {m} not found")
-    have_secrets = {(x.key, x.path) for x in _all_secrets(inv)}
+    all_secrets = _all_secrets(inv)
     for sec in exp.get("secrets") or []:
-        if (sec["key"], sec["path"]) not in have_secrets:
+        if not any(_secret_is(x, sec) for x in all_secrets):
             problems.append(f"secret {sec} not found anywhere in the inventory")
     for lib in exp.get("app_packages") or []:
         eco = lib.get("ecosystem")

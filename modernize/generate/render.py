@@ -275,6 +275,8 @@ def _redacted(f: FileCopy, server_files: dict[str, ServerFile]) -> str:
         text = sf.data.decode("utf-8")
     except UnicodeDecodeError:
         return _with_note("", [*lines, "(a binary file: copy it from the server)"], f.source)
+    if 0 in f.redact:
+        return _with_note("", [*lines, "(every line of it is secret: copy it from the server)"], f.source)
     if "PRIVATE KEY" in text:
         return _with_note("", [*lines, "(a private key: copy it from the server; it is never written here)"], f.source)
     return _with_note(redact_text(_rewrite(text.encode(), f).decode("utf-8"), f.redact), lines, f.source)

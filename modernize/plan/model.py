@@ -45,7 +45,7 @@ class FileCopy:
     mode: str | None = None
     secret: bool = False  # never copied: mounted from secrets/<secret_name>, redacted .example beside it
     secret_name: str | None = None
-    redact: tuple[int, ...] = ()  # lines of a secret file whose values its .example leaves out
+    redact: tuple[int, ...] = ()  # lines of a secret file whose values its .example leaves out; 0: all of it
     redact_members: tuple[MemberRedaction, ...] = ()  # an archive's members that hold secrets
     exclude: tuple[str, ...] = ()  # for directories: names and globs left out of the build context
     rewrites: tuple[Rewrite, ...] = ()

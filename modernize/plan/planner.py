@@ -505,6 +505,10 @@ def _only_feeds_env(svc: Service, path: str) -> bool:
     return bool(here) and all(s.key in names for s in here)
 
 
+# kinds of Secret recorded for a whole file (no line): its .example carries none of it
+WHOLE_FILE_SECRETS = ("credentials-store", "key", "private-key")
+
+
 def _mount_secret(
     d: Draft, path: str, owner: str | None, group: str | None, ctx: Context, missing: bool = False
 ) -> None:
@@ -512,7 +516,10 @@ def _mount_secret(
         d.decide(f"file {path}", "its secrets reach the container as environment variables: not mounted")
         return
     secret_name = f"{d.name}-{P.basename(path)}"
-    lines = sorted({s.line for svc in ctx.inventory.services for s in svc.secrets if s.path == path and s.line})
+    here = [s for svc in ctx.inventory.services for s in svc.secrets if s.path == path]
+    lines = sorted({s.line for s in here if s.line})
+    if any(s.line is None and s.kind in WHOLE_FILE_SECRETS for s in here):
+        lines = [0]  # the file is a secret as a whole (an htpasswd file, a Rails key): nothing of it in the .example
     mode = "0640" if _private(path) else None
     d.files.append(FileCopy(path, path, owner, group, mode, True, secret_name, redact=tuple(lines)))
     d.decide(f"file {path}", f"holds a secret: never copied; mounted at run time from secrets/{secret_name}")

@@ -44,7 +44,12 @@ def test_lamp_fixture() -> None:
     }
     (env,) = svc.env
     assert (env.name, env.value, env.secret) == ("WP_ENV", "production", False)
-    assert not svc.secrets
+    # the NOC's htpasswd file, named by the enabled intranet-status site, is the only secret: a
+    # file whose names make an identity store; the one a commented AuthUserFile names is not read
+    assert [(x.path, x.kind) for x in svc.secrets] == [("/etc/apache2/.htpasswd-noc", "credentials-store")]
+    assert [(x.store, x.via, x.path, x.users) for x in svc.identity_stores] == [
+        ("htpasswd", "AuthUserFile", "/etc/apache2/.htpasswd-noc", ("noc", "mweber"))
+    ]
     # serve-cgi-bin's ScriptAlias needs ENABLE_USR_LIB_CGI_BIN, defined only when mod_cgi(d) is loaded
     assert "/usr/lib/cgi-bin" not in {r.path for r in svc.content_paths}
 
@@ -163,8 +168,30 @@ def test_basic_auth_against_the_host_accounts() -> None:
         "</Location>\n"
     )
     stores = service(inventory([ApacheDetector], files), "apache2").identity_stores
-    assert [(x.store, x.via, x.path, [e.line for e in x.evidence]) for x in stores] == [
+    assert [(x.store, x.via, x.path, [e.line for e in x.evidence]) for x in stores if x.host_accounts] == [
         ("pwauth", "AuthExternal", "/usr/sbin/pwauth", [5, 1]),
         ("pam", "AuthBasicProvider", None, [10]),
     ]
-    assert all(x.host_accounts for x in stores)
+    # the file provider is the app's own store (the file is not in this snapshot): not the host's
+    assert [(x.store, x.host_accounts, x.path, x.users) for x in stores if not x.host_accounts] == [
+        ("htpasswd", False, "/etc/apache2/.htpasswd", ()),
+        ("htpasswd", False, "/etc/apache2/.htpasswd-noc", ("noc", "mweber")),
+    ]
+
+
+def test_auth_user_file_relative_to_server_root_commented_one_ignored() -> None:
+    files = tree("lamp", "/etc/apache2")
+    files["/etc/apache2/sites-enabled/zz-private.conf"] = (
+        "<Location /private>\n  AuthType Basic\n  AuthUserFile users/private.htpasswd\n"
+        "  # AuthUserFile /etc/apache2/never.htpasswd\n  Require valid-user\n</Location>\n"
+    )
+    files["/etc/apache2/users/private.htpasswd"] = (
+        "alice:$2y$05$CANARYbcrypt0123456789abcdefghij\nbob:$apr1$s$CANARYmd5\n"
+    )
+    files["/etc/apache2/never.htpasswd"] = "eve:$apr1$s$CANARYnever\n"
+    inv = inventory([ApacheDetector], files)
+    svc = service(inv, "apache2")
+    stores = {x.path: x.users for x in svc.identity_stores if x.store == "htpasswd"}
+    assert stores["/etc/apache2/users/private.htpasswd"] == ("alice", "bob")
+    assert "/etc/apache2/never.htpasswd" not in stores
+    assert "CANARY" not in dumps(inv)

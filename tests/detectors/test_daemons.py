@@ -87,6 +87,28 @@ def test_endpoints_and_secrets_from_the_config() -> None:
     assert "hunter2-canary" not in dumps(inv)
 
 
+def test_secrets_by_url_and_shape_whatever_the_key_is_called() -> None:
+    conf = (
+        "cache:\n  url: redis://:CANARYredisPw-4t@cache.example.com:6379/0\n"
+        "billing:\n  stripe: sk_live_CANARYshape0123456789abcd\n"
+        "hooks:\n  notify: https://hooks.example.com/x?user=a&token=CANARYqueryTok\n"
+        "# old: sk_live_CANARYcommented0123456789\n"
+        "plain:\n  name: not-a-secret\n  empty_password: ''\n"
+    )
+    inv = inventory(INITS, _unit("/opt/acme/bin/acmed -c /opt/acme/etc/acme.yml", {"/opt/acme/etc/acme.yml": conf}))
+    (svc,) = [s for s in inv.services if s.id == "unit:acme.service"]
+    assert sorted((x.key, x.line, x.kind) for x in svc.secrets) == [
+        ("billing.stripe", 4, "token"),
+        ("cache.url", 2, "password"),
+        ("hooks.notify", 6, "password"),
+    ]
+    # the URL is still an endpoint, its password masked
+    assert ("cache.example.com", 6379) in {(d.host, d.port) for d in inv.dependencies}
+    from modernize.serialize import dumps
+
+    assert "CANARY" not in dumps(inv)
+
+
 def test_sysv_script_with_its_defaults_file() -> None:
     script = "#!/bin/sh\nDAEMON=/opt/acme/bin/acmed\nCONFIG=/etc/acme.conf\nDAEMON_OPTS=\n"
     files: dict[str, str | bytes] = {

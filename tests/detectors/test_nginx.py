@@ -162,3 +162,54 @@ def test_include_loop_and_broken_file_are_findings() -> None:
 def test_no_nginx_no_service() -> None:
     inv = inventory([NginxDetector], {"/etc/hostname": "web01\n", "/usr/share/doc/nginx/README": "x"})
     assert not [s for s in inv.services if s.software == "nginx"]
+
+
+HTPASSWD = "# NOC accounts\n\nnoc:$apr1$Nq4zR8tW$CANARYnginxHash0123456\nops:{SHA}CANARYsha1base64=\n"
+
+
+def test_auth_basic_user_file_is_an_identity_store_with_names_only() -> None:
+    conf = """events {}
+http {
+    server {
+        listen 80;
+        location /admin { auth_basic "Admin"; auth_basic_user_file /srv/app/.htpasswd; }
+        location /old { auth_basic "Old"; # auth_basic_user_file /srv/app/.htpasswd-old;
+        }
+        location /rel { auth_basic_user_file htpasswd.d/team; }
+        location /gone { auth_basic_user_file /etc/nginx/missing; }
+        location /var { auth_basic_user_file /srv/$host/.htpasswd; }
+    }
+}
+"""
+    inv = inventory(
+        [NginxDetector],
+        {
+            "/etc/nginx/nginx.conf": conf,
+            "/srv/app/.htpasswd": HTPASSWD,
+            "/srv/app/.htpasswd-old": "old:$apr1$x$CANARYold\n",
+            "/etc/nginx/htpasswd.d/team": "not an htpasswd line\n",
+        },
+    )
+    svc = service(inv, "nginx")
+    stores = {x.path: x for x in svc.identity_stores}
+    assert sorted(stores) == ["/etc/nginx/htpasswd.d/team", "/etc/nginx/missing", "/srv/app/.htpasswd"]
+    app = stores["/srv/app/.htpasswd"]
+    assert (app.store, app.host_accounts, app.via, app.users) == (
+        "htpasswd",
+        False,
+        "auth_basic_user_file",
+        ("noc", "ops"),
+    )
+    assert app.evidence[0].line == 5
+    assert stores["/etc/nginx/missing"].users == () and "not in the snapshot" in (
+        stores["/etc/nginx/missing"].evidence[-1].detail or ""
+    )
+    # the file that does not parse: a finding, its store without names, still a secret file
+    assert stores["/etc/nginx/htpasswd.d/team"].users == ()
+    assert any(f.path == "/etc/nginx/htpasswd.d/team" for f in inv.findings if f.code == "unparsable")
+    assert {(s.path, s.kind) for s in svc.secrets} == {
+        ("/srv/app/.htpasswd", "credentials-store"),
+        ("/etc/nginx/htpasswd.d/team", "credentials-store"),
+    }
+    assert "/srv/app/.htpasswd" in {r.path for r in svc.config_files}
+    assert "CANARY" not in repr(inv)

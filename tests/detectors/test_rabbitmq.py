@@ -73,3 +73,45 @@ def test_listener_values() -> None:
 
 def test_no_rabbitmq_no_service() -> None:
     assert inventory([RabbitmqDetector], {"/etc/hostname": "h\n"}).services == ()
+
+
+# the shape `rabbitmqctl export_definitions` writes (3.12), cut to two users and a vhost
+DEFINITIONS = """{"rabbit_version": "3.12.1", "rabbitmq_version": "3.12.1", "product_name": "RabbitMQ",
+ "users": [
+  {"name": "orders", "password_hash": "CANARYhashOrders0123456789abcdefABCDEF==",
+   "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": [], "limits": {}},
+  {"name": "ops", "password_hash": "CANARYhashOps0123456789abcdefABCDEF==",
+   "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["administrator"], "limits": {}}
+ ],
+ "vhosts": [{"name": "/"}], "permissions": [], "queues": [], "exchanges": [], "bindings": []}
+"""
+
+
+def test_definitions_users_are_an_identity_store_with_names_only() -> None:
+    conf = "load_definitions = /etc/rabbitmq/definitions.json\ndefault_user = admin\ndefault_pass = CANARYdefPw\n"
+    inv, r = rabbit(**{"/etc/rabbitmq/rabbitmq.conf": conf, "/etc/rabbitmq/definitions.json": DEFINITIONS})
+    (store,) = r.identity_stores
+    assert (store.store, store.host_accounts, store.via, store.path, store.users) == (
+        "rabbitmq",
+        False,
+        "load_definitions",
+        "/etc/rabbitmq/definitions.json",
+        ("admin", "orders", "ops"),
+    )
+    assert [(s.key, s.path, s.kind) for s in r.secrets if s.path.endswith(".json")] == [
+        ("definitions", "/etc/rabbitmq/definitions.json", "credentials-store")
+    ]
+    assert "/etc/rabbitmq/definitions.json" in {f.path for f in r.config_files}
+    assert "CANARY" not in repr(inv)
+
+
+def test_definitions_commented_missing_or_broken() -> None:
+    conf = "# load_definitions = /etc/rabbitmq/definitions.json\n"
+    _, r = rabbit(**{"/etc/rabbitmq/rabbitmq.conf": conf, "/etc/rabbitmq/definitions.json": DEFINITIONS})
+    assert r.identity_stores == () and not [s for s in r.secrets if s.path.endswith(".json")]
+    _, r = rabbit(**{"/etc/rabbitmq/rabbitmq.conf": "load_definitions = /srv/mq/gone.json\n"})
+    assert [(x.path, x.users) for x in r.identity_stores] == [("/srv/mq/gone.json", ())]
+    conf = "management.load_definitions = /etc/rabbitmq/definitions.json\n"
+    inv, r = rabbit(**{"/etc/rabbitmq/rabbitmq.conf": conf, "/etc/rabbitmq/definitions.json": '{"users": [CANARY'})
+    assert any(f.path == "/etc/rabbitmq/definitions.json" for f in inv.findings)
+    assert r.identity_stores[0].users == () and "CANARY" not in repr(inv)

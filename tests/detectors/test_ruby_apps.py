@@ -128,3 +128,55 @@ def test_gems_are_typed_libraries_and_the_plan_bundles_them() -> None:
     assert any("bundle install" in line and "deployment true" in line for line in sp.install)
     assert sp.command == ("/usr/local/bin/bundle", "exec", "puma", "-C", "config/puma.rb")
     assert sp.user == "rails" and sp.workdir == "/srv/store"
+
+
+# config/secrets.yml as `rails new` wrote it before Rails 5.2 (comments shortened), with a key
+# an admin added to production by hand
+SECRETS_YML = """# Be sure to restart your server when you modify this file.
+shared:
+  api_host: https://api.example.com
+
+development:
+  secret_key_base: CANARYdevKeyBase0d1e2f
+
+# Do not keep production secrets in the unencrypted secrets file.
+production:
+  secret_key_base: <%= ENV["SECRET_KEY_BASE"] %>
+  stripe_api_key: CANARYstripeProd-7Kq2
+  # old_token: CANARYcommented
+  empty_one: ""
+"""
+MASTER = "CANARY0123456789abcdef0123456789\n"
+
+
+def test_rails_credential_files() -> None:
+    extra: dict[str, Content] = {
+        "/srv/store/config/master.key": MASTER,
+        "/srv/store/config/credentials.yml.enc": "CANARYencrypted--iv--tag\n",
+        "/srv/store/config/credentials/production.key": "CANARYprodKey0123456789abcdef012\n",
+        "/srv/store/config/credentials/production.yml.enc": "CANARYencProd--iv--tag\n",
+        "/srv/store/config/credentials/staging.key": "   \n",  # empty: not a secret
+        "/srv/store/config/secrets.yml": SECRETS_YML,
+    }
+    inv = inventory(DETS, files("/usr/local/bin/bundle exec puma -C config/puma.rb", extra=extra))
+    (svc,) = inv.services
+    got = sorted((s.key, s.path, s.line, s.kind) for s in svc.secrets)
+    assert got == [
+        ("master.key", "/srv/store/config/master.key", None, "key"),
+        ("production.key", "/srv/store/config/credentials/production.key", None, "key"),
+        ("production.stripe_api_key", "/srv/store/config/secrets.yml", 11, "key"),
+    ]
+    # not secrets: the ERB value, the commented line, the empty string, shared's api_host (not
+    # a secret's name), the empty staging key, and the development section
+    assert svc.secrets[0].fingerprint != svc.secrets[1].fingerprint
+    cfg = {r.path for r in svc.config_files}
+    assert {"/srv/store/config/credentials.yml.enc", "/srv/store/config/credentials/production.yml.enc"} <= cfg
+    assert "CANARY" not in repr(inv)
+
+
+def test_secrets_yml_that_does_not_parse_is_a_finding() -> None:
+    extra: dict[str, Content] = {"/srv/store/config/secrets.yml": "production:\n  key: [unclosed\n"}
+    inv = inventory(DETS, files("/usr/local/bin/bundle exec puma", extra=extra))
+    assert any(f.path == "/srv/store/config/secrets.yml" for f in inv.findings)
+    (svc,) = inv.services
+    assert svc.secrets == ()

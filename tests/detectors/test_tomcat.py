@@ -34,6 +34,10 @@ def test_java_tomcat_fixture() -> None:
         ("spring.datasource.password", "/var/lib/tomcat10/webapps/billing.war!/WEB-INF/classes/application.properties"),
     }
     assert len([s for s in svc.secrets if s.path.endswith("tomcat-users.xml")]) == 1
+    # its accounts as an identity store: names only (the sample users are in a comment)
+    assert [(x.store, x.host_accounts, x.path, x.users) for x in svc.identity_stores] == [
+        ("tomcat-users", False, "/etc/tomcat10/tomcat-users.xml", ("tcadmin",))
+    ]
     text = dumps(inv)
     assert "billingPg-7Hq2xLw9" not in text and "tcAdminPw-3Vn8KrQ" not in text
     ext = {(d.host, d.port, d.external) for d in inv.dependencies}
@@ -139,3 +143,21 @@ def test_the_jvm_tomcat_runs_on() -> None:
     assert service(inventory([TomcatDetector], home), "tomcat").runtime == "java11"
     # neither: the major is not known, and not guessed
     assert service(inventory([TomcatDetector], base), "tomcat").runtime == "java"
+
+
+def test_tomcat_users_old_attribute_names_and_a_broken_file() -> None:
+    files = {
+        "/etc/tomcat9/server.xml": '<Server port="-1"><Service name="Catalina">'
+        '<Connector port="8080" protocol="HTTP/1.1"/></Service></Server>',
+        "/etc/tomcat9/tomcat-users.xml": '<tomcat-users>\n  <user name="deployer" password="CANARYold-9x" roles="x"/>\n'
+        '  <user username="viewer" password="" roles="y"/>\n</tomcat-users>\n',
+    }
+    svc = service(inventory([TomcatDetector], files), "tomcat")
+    assert svc.identity_stores[0].users == ("deployer", "viewer")
+    assert [s.line for s in svc.secrets] == [2]  # the empty password is not a secret
+    assert "CANARYold" not in dumps(inventory([TomcatDetector], files))
+    files["/etc/tomcat9/tomcat-users.xml"] = '<tomcat-users><user username="a" password="CANARYbroken"'
+    result = inventory([TomcatDetector], files)
+    assert service(result, "tomcat").identity_stores == ()
+    assert any(f.path == "/etc/tomcat9/tomcat-users.xml" for f in result.findings)
+    assert "CANARYbroken" not in dumps(result)

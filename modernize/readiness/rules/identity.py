@@ -28,7 +28,11 @@ def _privileged_ports(ctx: Context) -> Iterator[Hit]:
 
 def _account_files(ctx: Context) -> Iterator[Hit]:
     for s in ctx.services():
-        stores = sorted({x.path for x in s.secrets if x.path.endswith(("tomcat-users.xml", ".htpasswd", "htpasswd"))})
+        # an identity store of the app's own that lists its accounts (tomcat-users.xml, an
+        # htpasswd file, RabbitMQ's definitions, supervisord's), or a secret in such a file
+        own = {x.path for x in s.identity_stores if x.users and x.path and not x.host_accounts}
+        files = {x.path for x in s.secrets if x.path.endswith(("tomcat-users.xml", ".htpasswd", "htpasswd"))}
+        stores = sorted(own | files)
         if stores:
             yield Hit(s.id, f"keeps its users' passwords in {', '.join(stores)}", tuple(stores))
 
