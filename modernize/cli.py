@@ -258,6 +258,86 @@ def _warn(inv: object) -> None:
             typer.echo(f"warning: {f.message}", err=True)
 
 
+@app.command("capture")
+def capture_cmd(
+    source: Annotated[
+        str, typer.Argument(help="A directory holding a server's root, a tarball, or ssh://[user@]host.")
+    ],
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="The bundle to write (.tar.zst; '-' for stdout).")
+    ] = "capture.tar.zst",
+    only: OnlyOpt = [],  # noqa: B006
+    skip: SkipOpt = [],  # noqa: B006
+    max_file_size: MaxFileSizeOpt = DEFAULT_MAX_FILE_SIZE,
+    quiet: QuietOpt = False,
+    ssh_config: live_opts.SshConfigOpt = None,
+    identity: live_opts.IdentityOpt = None,
+    accept_new_host_key: live_opts.AcceptNewOpt = False,
+    ask_pass: live_opts.AskPassOpt = False,
+    sudo: live_opts.SudoOpt = False,
+    connect_timeout: live_opts.ConnectTimeoutOpt = live_opts.DEFAULT_CONNECT,
+    command_timeout: live_opts.CommandTimeoutOpt = live_opts.DEFAULT_COMMAND,
+) -> None:
+    """Scan a source and save what the scan read (with a live host's runtime facts) and what
+    a plan would copy in one bundle: `modernize scan BUNDLE` and `run BUNDLE` then work offline.
+    The bundle holds the server's files as they are, secrets included."""
+    from modernize import outpath
+    from modernize.capture import capture, to_file
+
+    ssh = live_opts.ssh_settings(
+        [source],
+        ssh_config=ssh_config,
+        identity=identity,
+        accept_new_host_key=accept_new_host_key,
+        ask_pass=ask_pass,
+        sudo=sudo,
+        connect_timeout=connect_timeout,
+        command_timeout=command_timeout,
+    )
+    target = outpath.single_file(output, "capture.tar.zst", [source])  # before a long scan, not after
+    if target is None and sys.stdout.isatty():
+        raise UserError("-o -: the bundle is binary; redirect standard output to a file or a pipe")
+    progress = Progress(sys.stderr.isatty() and not quiet)
+    gc.disable()  # as in scan: the index lives until the process ends
+    snap = open_snapshot(source, max_file_size=max_file_size, progress=progress.bytes, ssh=ssh)
+    try:
+        snap.begin()
+        registry = _registry(only, skip)
+
+        def to_stdout(body: object) -> None:
+            assert callable(body)
+            sys.stdout.flush()
+            body(sys.stdout.buffer)
+
+        got = capture(
+            snap,
+            registry,
+            to_file(target) if target is not None else to_stdout,
+            on_detector=progress.step,
+            check=lambda inv: _require_os(inv, source, snap),
+        )
+    finally:
+        progress.done()
+        snap.close()
+        gc.enable()
+    if not quiet:
+        where = target if target is not None else "standard output"
+        typer.echo(
+            f"captured {got.result.inventory.host.hostname or source}: {got.files} files read whole, "
+            f"{got.pieces} pieces of large files ({got.bytes_kept / 2**20:.1f} MiB), "
+            f"metadata of {got.entries} entries, into {where}"
+        )
+        typer.echo(
+            "the bundle holds the server's files as they are, secret values included: "
+            "keep it as the customer's data (`modernize scan` and `run` read it offline)"
+        )
+    _warn(got.result.inventory)
+    for err in snap.errors:
+        typer.echo(f"error: {err}", err=True)
+    if got.result.failed or not snap.complete or got.errors:
+        raise typer.Exit(EXIT_DETECTOR_ERRORS)
+
+
 @app.command("collector")
 def collector_cmd() -> None:
     """Print the collector script the SSH source runs on a host (POSIX sh, reads only):
@@ -414,7 +494,9 @@ CaCertOpt = Annotated[
 
 @app.command("run")
 def run_cmd(
-    source: Annotated[str, typer.Argument(help="A directory holding a server's root, or a tarball of it.")],
+    source: Annotated[
+        str, typer.Argument(help="A directory holding a server's root, a tarball or capture bundle, or ssh://host.")
+    ],
     output: Annotated[str, typer.Option("--output", "-o", help="The output folder.")] = "out",
     only: OnlyOpt = [],  # noqa: B006
     skip: SkipOpt = [],  # noqa: B006
@@ -431,8 +513,25 @@ def run_cmd(
     ] = False,
     engine: EngineOpt = None,
     ca_cert: CaCertOpt = None,
+    ssh_config: live_opts.SshConfigOpt = None,
+    identity: live_opts.IdentityOpt = None,
+    accept_new_host_key: live_opts.AcceptNewOpt = False,
+    ask_pass: live_opts.AskPassOpt = False,
+    sudo: live_opts.SudoOpt = False,
+    connect_timeout: live_opts.ConnectTimeoutOpt = live_opts.DEFAULT_CONNECT,
+    command_timeout: live_opts.CommandTimeoutOpt = live_opts.DEFAULT_COMMAND,
 ) -> None:
     """Scan, plan and generate in one go: OUT/inventory.json, OUT/plan.yaml and the generated files."""
+    ssh = live_opts.ssh_settings(
+        [source],
+        ssh_config=ssh_config,
+        identity=identity,
+        accept_new_host_key=accept_new_host_key,
+        ask_pass=ask_pass,
+        sudo=sudo,
+        connect_timeout=connect_timeout,
+        command_timeout=command_timeout,
+    )
     gc.disable()  # as in scan: the index lives until the process ends
     code = EXIT_OK
     try:
@@ -449,6 +548,7 @@ def run_cmd(
             templates,
             max_file_size,
             quiet,
+            ssh,
         )
     except typer.Exit as done:  # warnings: the output is there, verify it all the same
         if not verify or done.exit_code != EXIT_DETECTOR_ERRORS:
@@ -477,6 +577,7 @@ def _run(
     templates: str | None,
     max_file_size: int,
     quiet: bool,
+    ssh: SshSettings | None = None,
 ) -> None:
     from modernize import outpath
     from modernize.generate.writer import OutputWriter
@@ -493,7 +594,7 @@ def _run(
     images, image_map = images or team.image_files, image_map or team.image_map
     interactive = sys.stderr.isatty() and not quiet
     progress = Progress(interactive)
-    snap = open_snapshot(source, max_file_size=max_file_size, progress=progress.bytes)
+    snap = open_snapshot(source, max_file_size=max_file_size, progress=progress.bytes, ssh=ssh)
     try:
         snap.begin()
         registry = _registry(only, skip)

@@ -22,7 +22,9 @@ SCAN_VALUE_OPTIONS = frozenset({"-o", "--output", "--only", "--skip", "--max-fil
 SSH_VALUE_OPTIONS = frozenset({"--ssh-config", "-i", "--identity", "--connect-timeout", "--command-timeout"})
 VALUE_OPTIONS = {
     "scan": SCAN_VALUE_OPTIONS | SSH_VALUE_OPTIONS,
+    "capture": SCAN_VALUE_OPTIONS | SSH_VALUE_OPTIONS,
     "run": SCAN_VALUE_OPTIONS
+    | SSH_VALUE_OPTIONS
     | {"--strategy", "--images", "--image-map", "--services", "--skip-services", "--templates"}
     | {"--engine", "--ca-cert"},
 }

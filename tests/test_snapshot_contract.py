@@ -1,5 +1,5 @@
 """One contract, every snapshot source: directory, tarballs (plain, gz, xz, zst; member
-orders that put symlinks last), and the in-memory test snapshot."""
+orders that put symlinks last), a capture bundle of the directory, and the in-memory test snapshot."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from modernize.snapshot import (
     Snapshot,
     TarballSnapshot,
     UndeclaredRead,
+    open_snapshot,
 )
 from modernize.snapshot.declarations import ReadMode
 from modernize.snapshot.indexed import IndexedSnapshot
@@ -120,7 +121,23 @@ def _compress(data: bytes, kind: str, dest: Path) -> Path:
     return out
 
 
-SOURCES = ["directory", "tar", "tar.gz", "tar.xz", "tar.zst", "tar-symlinks-last", "gnu-tar.gz", "memory"]
+SOURCES = ["directory", "tar", "tar.gz", "tar.xz", "tar.zst", "tar-symlinks-last", "gnu-tar.gz", "memory", "capture"]
+
+
+def _capture(root: Path, dest: Path) -> Path:
+    """A bundle of a scan of ROOT that read every file the contract reads (big.bin's head only)."""
+    from modernize.snapshot.bundle import ScanState, write_bundle
+    from modernize.snapshot.readlog import ReadLog
+
+    source = DirectorySnapshot(str(root), max_file_size=MAX)
+    source.log = ReadLog()
+    for info in source.index():
+        if info.kind == "file":
+            source.read(info.path)
+    source.read("/srv/app/big.bin", Declaration("/srv/app/big.bin", ReadMode.HEAD, 16))
+    with open(dest, "wb") as f:
+        write_bundle(f, source.index(), source.log, ScanState.of(source))
+    return dest
 
 
 @pytest.fixture(params=SOURCES)
@@ -132,6 +149,10 @@ def snap(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Snapshot]:
     elif kind == "directory":
         _write_dir(tmp_path / "root")
         s = DirectorySnapshot(str(tmp_path / "root"), max_file_size=MAX)
+    elif kind == "capture":
+        _write_dir(tmp_path / "root")
+        s = open_snapshot(str(_capture(tmp_path / "root", tmp_path / "server.tar.zst")), max_file_size=MAX)
+        assert s.kind == "capture"
     elif kind == "gnu-tar.gz":
         _write_dir(tmp_path / "root")
         out = tmp_path / "server.tar.gz"

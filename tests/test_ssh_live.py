@@ -194,3 +194,70 @@ def test_a_connection_dropped_mid_stream_is_retried_then_reported(
     assert done.returncode == 1, done.stderr
     inv = json.loads(out.read_text())
     assert inv["coverage"]["complete"] is False  # marked incomplete: what was read, and no more
+
+
+# -- capture bundles -------------------------------------------------------------------
+def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("SSH_AUTH_SOCK", "MODERNIZE_SSH_PASSWORD")}
+    return subprocess.run(
+        [sys.executable, "-m", "modernize", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+# what sshd itself records of a login (not the collector's doing)
+LOGIN_RECORDS = ("var/log/wtmp", "var/log/btmp", "var/log/lastlog", "run/utmp", "run/sshd")
+
+
+def upper_state(rig: Rig) -> dict[str, tuple[int, int, int]]:
+    upper = rig.work / "upper"
+    out = {}
+    for path in upper.rglob("*"):
+        rel = str(path.relative_to(upper))
+        if not rel.startswith(LOGIN_RECORDS):
+            st = path.lstat()
+            out[rel] = (st.st_mode, st.st_size, st.st_mtime_ns)
+    return out
+
+
+def generated(out: Path) -> dict[str, bytes]:
+    files = {}
+    for path in sorted(out.rglob("*")):
+        rel = str(path.relative_to(out))
+        if path.is_file() and not rel.startswith(".modernize/") and rel != "inventory.json":
+            data = path.read_bytes()
+            if rel == "plan.yaml":
+                data = b"\n".join(line for line in data.split(b"\n") if not line.startswith(b"  path: "))
+            files[rel] = data
+    return files
+
+
+@pytest.mark.parametrize("login", ["rig", "mzscan@rig"])
+def test_a_capture_of_the_live_host_scans_and_runs_offline_the_same(
+    login: str, rig: Rig, client: tuple[Path, Path], tmp_path: Path
+) -> None:
+    config, _ = client
+    url = f"ssh://{login}"
+    bundle = tmp_path / "rig.tar.zst"
+    before = upper_state(rig)
+    made = cli("capture", url, "--ssh-config", str(config), "-o", str(bundle))
+    assert made.returncode == 0, made.stderr
+    assert upper_state(rig) == before  # nothing written on the host
+    assert scan(url, "--ssh-config", str(config), "-o", str(tmp_path / "live.json")).returncode == 0
+    assert scan(str(bundle), "-o", str(tmp_path / "cap.json")).returncode == 0
+    live = json.loads((tmp_path / "live.json").read_text())
+    cap = json.loads((tmp_path / "cap.json").read_text())
+    assert {k: v for k, v in cap.items() if k != "source"} == {k: v for k, v in live.items() if k != "source"}
+    assert cap["source"]["captured_from"] == url and cap["source"]["captured_kind"] == "ssh"
+    # the runtime facts came along: redis observed listening, offline
+    assert any(p.get("source") == "observed" and p["port"] == 6379 for s in cap["services"] for p in s["ports"])
+    if login.startswith("mzscan"):
+        skipped = {s["path"]: s["reason"] for s in cap["coverage"]["skipped"]}
+        assert skipped.get("/etc/redis/redis.conf") == "denied"
+        return
+    a, b = tmp_path / "a", tmp_path / "b"
+    over_ssh = cli("run", "-q", url, "--ssh-config", str(config), "-o", str(a))
+    assert over_ssh.returncode == 0, over_ssh.stderr
+    offline = cli("run", "-q", str(bundle), "-o", str(b))
+    assert offline.returncode == 0, offline.stderr
+    assert generated(b) == generated(a)
+    assert any(rel.startswith("services/") for rel in generated(a))

@@ -59,11 +59,19 @@ def collect(plan: Plan, snap: Snapshot) -> Collected:
     First every wanted path is listed (metadata only), then a source that fetches
     ahead (a tarball) reads all that its earlier passes did not keep in ONE more
     pass, then the bytes are taken."""
+    wanted, missing = copied_paths(plan, snap)
+    return read_files(snap, wanted, missing)
+
+
+def copied_paths(plan: Plan, snap: Snapshot, *, every_service: bool = False) -> tuple[list[str], list[str]]:
+    """The regular files the plan copies (directories walked, exclusions applied), and
+    the paths it names that the source lacks. EVERY_SERVICE: whatever each service's
+    strategy (a capture keeps what any later plan may copy)."""
     wanted: list[str] = []
     missing: list[str] = []
     seen: set[str] = set()
     for svc in plan.services:
-        if svc.strategy not in ("official", "distro") or svc.build_from:
+        if not every_service and (svc.strategy not in ("official", "distro") or svc.build_from):
             continue
         for f in svc.files:
             if f.source in seen or (f.secret and not snap.exists(f.source)):
@@ -75,7 +83,12 @@ def collect(plan: Plan, snap: Snapshot) -> Collected:
                 wanted.extend(_walk(snap, f.source, f.exclude))
             else:
                 wanted.append(f.source)
-    wanted = sorted(set(wanted))
+    return sorted(set(wanted)), missing
+
+
+def read_files(snap: Snapshot, wanted: list[str], missing: list[str]) -> Collected:
+    """The bytes of WANTED, fetched in one more pass where the source fetches ahead."""
+    missing = list(missing)
     asks = getattr(snap, "missing_contents", None)
     if asks is not None:
         requests = asks([Declaration(p, max_size=MAX_COPY_SIZE) for p in wanted])

@@ -68,8 +68,9 @@ def open_snapshot(
     progress: Callable[[int, int], None] | None = None,
     ssh: SshSettings | None = None,
 ) -> Snapshot:
-    """Open SOURCE: a directory holding a root filesystem, a tarball of one, or a live
-    host (`ssh://[user@]host[:port]`, connected and its host key checked here)."""
+    """Open SOURCE: a directory holding a root filesystem, a tarball of one, a capture
+    bundle (`modernize capture`), or a live host (`ssh://[user@]host[:port]`, connected
+    and its host key checked here)."""
     if source.startswith("ssh://"):
         from modernize.snapshot.ssh import open_ssh
 
@@ -86,6 +87,10 @@ def open_snapshot(
     if os.path.isdir(source):
         return DirectorySnapshot(source, max_file_size=max_file_size)
     if os.path.isfile(source):
+        from modernize.snapshot.bundle import BundleSnapshot, is_bundle
+
+        if is_bundle(source):
+            return BundleSnapshot(source, max_file_size=max_file_size)
         return TarballSnapshot(source, max_file_size=max_file_size, progress=progress)
     if os.path.lexists(source):
         raise SourceError(f"{source}: neither a directory nor a regular file")

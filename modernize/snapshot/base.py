@@ -26,9 +26,13 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from modernize.snapshot import paths as P
 from modernize.snapshot.declarations import Declaration, ReadMode, has_magic
+
+if TYPE_CHECKING:
+    from modernize.snapshot.readlog import ReadLog
 
 DEFAULT_MAX_FILE_SIZE = 8 * 1024 * 1024
 MAX_SYMLINK_HOPS = 40
@@ -162,6 +166,7 @@ class Snapshot(ABC):
         self.errors: list[str] = []
         self.warnings: list[str] = []  # the source was read whole, with something odd about it
         self._spans: dict[str, list[str]] = {}  # see _dirs_below
+        self.log: ReadLog | None = None  # `modernize capture` records what was read
 
     # -- primitives -----------------------------------------------------------
     @abstractmethod
@@ -284,14 +289,21 @@ class Snapshot(ABC):
         if mode is ReadMode.WHOLE and info.size > limit:
             self.coverage.record(path, ReadStatus.TOO_LARGE)
             return ReadResult(ReadStatus.TOO_LARGE, info=info, resolved=res.path)
+        log = self.log
         try:
             data = self._load(res.path, info, decl)
         except PermissionError:
             self.coverage.record(path, ReadStatus.DENIED)
+            if log is not None:
+                log.refuse(info.hardlink_to or res.path)
             return ReadResult(ReadStatus.DENIED, info=info, resolved=res.path)
         except ReadFailed as exc:
             self.coverage.record(path, exc.status)
+            if log is not None:
+                log.fail(info.hardlink_to or res.path, exc.status.value)
             return ReadResult(exc.status, info=info, resolved=res.path)
+        if log is not None:
+            log.keep(info.hardlink_to or res.path, mode, data, info.size)
         return ReadResult(ReadStatus.OK, data, info, res.path)
 
     def read_bytes(self, path: str) -> bytes:
@@ -435,6 +447,27 @@ class Snapshot(ABC):
                 if here != "/" or not P.is_pseudo(child):  # pseudo-filesystems sit at the root
                     total += ent.size
         return total
+
+    def index(self) -> Iterator[FileInfo]:
+        """Every entry's metadata (lstat), the root first, pseudo-filesystems left out:
+        what a bundle keeps of the files it does not carry."""
+        root = self._entry("/")
+        if root is None:
+            return
+        yield root
+        stack = ["/"]
+        while stack:
+            cdir = stack.pop()
+            for name in self._children(cdir):
+                child = P.join(cdir, name)
+                if P.is_pseudo(child):
+                    continue
+                ent = self._entry(child)
+                if ent is None:
+                    continue
+                yield ent
+                if ent.kind == DIR:
+                    stack.append(child)
 
     def describe(self) -> dict[str, object]:
         return {"kind": self.kind, "location": self.location}

@@ -6,7 +6,7 @@ in-memory test source (which is built from a dict).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from modernize.snapshot import paths as P
 from modernize.snapshot.base import (
@@ -103,6 +103,9 @@ class IndexedSnapshot(Snapshot):
 
     def _entry(self, cpath: str) -> FileInfo | None:
         return self.entries.get(cpath)
+
+    def index(self) -> Iterator[FileInfo]:
+        return (info for path, info in self.entries.items() if not P.is_pseudo(path))
 
     def _children(self, cpath: str) -> list[str]:
         names = self._sorted.get(cpath)

@@ -119,15 +119,19 @@ class LiveSnapshot(IndexedSnapshot):
             self.gids = {int(g) for g in ident[1].split() if g.isdigit()}
         for info in parse_listing(survey):
             self.add(info)
-        if self.uid != 0:
-            self.closed_dirs = sorted(i.path for i in self.entries.values() if i.kind == DIR and not self._may(i, 0o5))
-            self._closed_set = frozenset(self.closed_dirs)
+        self.find_closed_dirs()
         self.add(FileInfo("/.modernize", DIR, mode=0o755))
         self.add(FileInfo(RUNTIME, DIR, mode=0o755))
         for name, data in runtime.items():
             path = f"{RUNTIME}/{name}"
             self.add(FileInfo(path, FILE, len(data), 0o644))
             self.put(path, ReadMode.WHOLE, data)
+
+    def find_closed_dirs(self) -> None:
+        """The directories our user may not list or enter, by their mode bits."""
+        if self.uid != 0:
+            self.closed_dirs = sorted(i.path for i in self.entries.values() if i.kind == DIR and not self._may(i, 0o5))
+            self._closed_set = frozenset(self.closed_dirs)
 
     def _may(self, info: FileInfo, bits: int) -> bool:
         """May our user read (4) / enter (1) this entry, by its mode bits?"""
