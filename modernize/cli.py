@@ -21,6 +21,7 @@ from modernize.snapshot import DEFAULT_MAX_FILE_SIZE, SshSettings, open_snapshot
 
 if TYPE_CHECKING:
     from modernize.detector import Registry
+    from modernize.fleet.targets import Target
 
 # The rest of modernize (detectors, model, merge, output) is imported inside the
 # commands: a tarball scan starts inflating first and imports while it runs.
@@ -148,12 +149,32 @@ MaxFileSizeOpt = Annotated[
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary.")]
 
 
+JobsOpt = Annotated[
+    int, typer.Option("--jobs", "-j", min=1, max=256, help="Fleets: how many hosts to scan at once (1-256).")
+]
+
+
 @app.command("scan")
 def scan_cmd(
-    source: Annotated[str, typer.Argument(help="A directory holding a server's root, or a tarball of it.")],
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="A directory holding a server's root, a tarball or capture bundle, ssh://[user@]host[:port]; "
+            "several, @FILE (one a line) or an Ansible inventory file scan a fleet into the folder -o names.",
+            show_default=False,
+        ),
+    ],
     output: Annotated[
-        str, typer.Option("--output", "-o", help="Where to write the inventory ('-' for stdout).")
-    ] = "inventory.json",
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Where to write the inventory ('-' for stdout; default inventory.json); "
+            "for a fleet, the folder (default inventories).",
+            show_default=False,
+        ),
+    ] = None,
+    jobs: JobsOpt = 8,
     only: OnlyOpt = [],  # noqa: B006
     skip: SkipOpt = [],  # noqa: B006
     max_file_size: MaxFileSizeOpt = DEFAULT_MAX_FILE_SIZE,
@@ -167,9 +188,12 @@ def scan_cmd(
     command_timeout: live_opts.CommandTimeoutOpt = live_opts.DEFAULT_COMMAND,
 ) -> None:
     """Scan a server snapshot (a directory, a tarball, or a live host: ssh://[user@]host[:port])
-    and write its inventory (inventory.json)."""
+    and write its inventory (inventory.json); or a fleet of them, one inventory per host."""
+    from modernize.fleet.targets import expand, is_fleet
+
+    fleet = expand(sources) if is_fleet(sources) else None
     ssh = live_opts.ssh_settings(
-        [source],
+        [t.source for t in fleet] if fleet else sources,
         ssh_config=ssh_config,
         identity=identity,
         accept_new_host_key=accept_new_host_key,
@@ -178,14 +202,48 @@ def scan_cmd(
         connect_timeout=connect_timeout,
         command_timeout=command_timeout,
     )
+    if fleet is not None:
+        scan_args = [*(f"--only={o}" for o in only), *(f"--skip={x}" for x in skip)]
+        scan_args += [f"--max-file-size={max_file_size}", *live_opts.forwarded(ssh, ssh_config)]
+        raise typer.Exit(_scan_fleet(fleet, output or "inventories", jobs, scan_args, identity, ssh, quiet))
     # A scan builds hundreds of thousands of objects that live until the process
     # ends (the index); the cyclic collector would rescan them again and again for
     # nothing (about 0.1 s on a real server). The command is one short process.
     gc.disable()
     try:
-        _scan(source, output, only, skip, max_file_size, quiet, ssh)
+        _scan(sources[0], output or "inventory.json", only, skip, max_file_size, quiet, ssh)
     finally:
         gc.enable()
+
+
+def _scan_fleet(
+    hosts: list[Target],
+    output: str,
+    jobs: int,
+    scan_args: list[str],
+    identity: str | None,
+    ssh: SshSettings,
+    quiet: bool,
+) -> int:
+    """Scan every target into the folder OUTPUT; a failed host is reported, not fatal."""
+    from modernize import outpath
+    from modernize.fleet.run import SUMMARY, Display, scan_fleet, summary_json, summary_table
+
+    out = outpath.folder(output, [t.source for t in hosts])
+    out.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    if ssh.options.password:
+        env[live_opts.PASSWORD_ENV] = ssh.options.password  # the children's environment, never argv
+    display = Display(len(hosts), tty=sys.stderr.isatty(), quiet=quiet)
+    jobs = min(jobs, len(hosts))
+    results = scan_fleet(hosts, out, jobs=jobs, scan_args=scan_args, identity=identity, env=env, display=display)
+    outpath.write_atomic(out / SUMMARY, summary_json(results))
+    if not quiet:
+        typer.echo(summary_table(results, out))
+    for r in results:
+        if r.status == "failed" and quiet:
+            typer.echo(f"error: {r.name}: {r.error}", err=True)
+    return EXIT_DETECTOR_ERRORS if any(r.status != "ok" for r in results) else EXIT_OK
 
 
 def _scan(
@@ -682,7 +740,7 @@ def report_cmd(
     out = outpath.folder(output, [*inventories, plan_file])
     rules, skip_rules = settings.load(config, out).rules(rules, skip_rules)
 
-    loaded = [(path, read_inventory(path)) for path in inventories]
+    loaded = [(path, read_inventory(path)) for path in _fleet_inventories(inventories)]
     outpath.folder(output, [inv.source.get("location") for _, inv in loaded])  # nor into a scanned server
     plans = {}
     if plan_file:
@@ -690,6 +748,27 @@ def report_cmd(
         plans[plan.host.hostname or ""] = plan
     report = make_report(loaded, rules=rules, skip_rules=skip_rules, as_of=as_of, plans=plans)
     raise typer.Exit(_report(write_report(report, out, "report", templates)))
+
+
+def _fleet_inventories(paths: list[str]) -> list[str]:
+    """PATHS with each fleet summary (fleet.json) replaced by the inventories it lists, each once:
+    `report OUT/fleet.json` and `report OUT/*.json` report the same hosts."""
+    from modernize.fleet.run import inventories_of
+
+    def read(path: str) -> str:
+        try:
+            return Path(path).read_text(encoding="utf-8", errors="replace")[: 16 << 20]
+        except OSError:
+            return ""  # read_inventory says what is wrong with it
+
+    out: dict[str, str] = {}
+    for path in paths:
+        listed = inventories_of(path, read) if path.endswith(".json") else None
+        for p in listed if listed is not None else [path]:
+            out.setdefault(os.path.realpath(p), p)
+    if not out:
+        raise UserError("no inventories to report on (the fleet summary lists none that were written)")
+    return list(out.values())
 
 
 @rules_app.command("list")

@@ -19,9 +19,10 @@ from modernize import inflate
 # snapshot first) that take a value; tests/test_launch.py checks these against the
 # real commands.
 SCAN_VALUE_OPTIONS = frozenset({"-o", "--output", "--only", "--skip", "--max-file-size"})
+FLEET_VALUE_OPTIONS = frozenset({"-j", "--jobs"})
 SSH_VALUE_OPTIONS = frozenset({"--ssh-config", "-i", "--identity", "--connect-timeout", "--command-timeout"})
 VALUE_OPTIONS = {
-    "scan": SCAN_VALUE_OPTIONS | SSH_VALUE_OPTIONS,
+    "scan": SCAN_VALUE_OPTIONS | SSH_VALUE_OPTIONS | FLEET_VALUE_OPTIONS,
     "capture": SCAN_VALUE_OPTIONS | SSH_VALUE_OPTIONS,
     "run": SCAN_VALUE_OPTIONS
     | SSH_VALUE_OPTIONS
@@ -52,17 +53,22 @@ def scan_source(argv: list[str]) -> str | None:
         return None
     takes_value = VALUE_OPTIONS[argv[0]]
     args = iter(argv[1:])
+    found: list[str] = []
     for arg in args:
         if arg == "--":
-            return next(args, None)
+            found.extend(args)
+            break
         if arg in takes_value or (
             # a cluster of short flags ending in one that takes a value: -qo FILE
             arg.startswith("-") and not arg.startswith("--") and f"-{arg[-1]}" in takes_value
         ):
             next(args, None)
         elif not arg.startswith("-") or arg == "-":
-            return arg
-    return None
+            found.append(arg)
+    # a fleet (several sources, or @LIST) is scanned by child processes, each its own head start
+    if len(found) != 1 or found[0].startswith("@"):
+        return None
+    return found[0]
 
 
 def entry() -> None:

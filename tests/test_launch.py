@@ -31,6 +31,9 @@ from tests.fixture_tree import materialize, tarball
         (["scan", "-qo", "out.json", "s.tar.gz"], "s.tar.gz"),
         (["scan", "-oout.json", "s.tar.gz"], "s.tar.gz"),
         (["scan", "--", "-odd-name.tar"], "-odd-name.tar"),
+        (["scan", "a.tar.gz", "b.tar.gz", "-j", "2"], None),  # a fleet: each child starts its own
+        (["scan", "@hosts.txt"], None),
+        (["scan", "-j", "4", "s.tar.gz"], "s.tar.gz"),
         (["run", "--strategy", "distro", "--image-map", "a=b", "-o", "out", "s.tar.zst"], "s.tar.zst"),
         (["run", "s.tar.zst", "--templates", "t"], "s.tar.zst"),
         (["plan", "inventory.json"], None),

@@ -261,3 +261,38 @@ def test_a_capture_of_the_live_host_scans_and_runs_offline_the_same(
     assert offline.returncode == 0, offline.stderr
     assert generated(b) == generated(a)
     assert any(rel.startswith("services/") for rel in generated(a))
+
+
+# -- fleets ----------------------------------------------------------------------------
+def test_a_fleet_of_two_aliases_and_an_ansible_inventory(rig: Rig, tmp_path: Path) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_text(rig.known_hosts_line())
+    config = tmp_path / "ssh_config"
+    config.write_text(
+        f"Host rig rig-again\n  HostName {rig.address}\n  User root\n  IdentityFile {rig.client_key}\n"
+        f"Host *\n  IdentitiesOnly yes\n  UserKnownHostsFile {known}\n  ConnectTimeout 5\n"
+    )
+    out = tmp_path / "fleet"
+    done = cli("scan", "ssh://rig", "ssh://rig-again", "--ssh-config", str(config), "-o", str(out), "-j", "2")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "fleet.json").read_text())
+    assert [(h["name"], h["status"], h["inventory"]) for h in summary["hosts"]] == [
+        ("rig", "ok", "rig.json"),
+        ("rig-again", "ok", "rig-again.json"),
+    ]
+    one, two = (json.loads((out / f).read_text()) for f in ("rig.json", "rig-again.json"))
+    assert one["host"] == two["host"] and {s["id"] for s in one["services"]} == {s["id"] for s in two["services"]}
+    # an Ansible inventory: its user and key per host, the SSH config's known_hosts
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(
+        f"[web]\nweb01 ansible_host={rig.address} ansible_user=mzscan "
+        f"ansible_ssh_private_key_file={rig.client_key}\n"
+        f"[web:vars]\nansible_port=22\n"
+    )
+    out2 = tmp_path / "fleet2"
+    done = cli("scan", str(inventory), "--ssh-config", str(config), "-o", str(out2))
+    assert done.returncode == 0, done.stderr
+    inv = json.loads((out2 / "web01.json").read_text())
+    assert inv["source"]["location"] == f"ssh://mzscan@{rig.address}:22"
+    skipped = {s["path"]: s["reason"] for s in inv["coverage"]["skipped"]}
+    assert skipped.get("/root") == "denied"  # it logged in as mzscan, not root

@@ -74,3 +74,17 @@ def ssh_settings(
         sudo=sudo,
     )
     return SshSettings(ssh_config=ssh_config, identity=identity, options=options)
+
+
+def forwarded(settings: SshSettings, ssh_config: str | None) -> list[str]:
+    """The SSH options of SETTINGS as command-line arguments for a child scan (no password:
+    that goes in the child's environment)."""
+    o = settings.options
+    args = [f"--connect-timeout={o.connect_timeout}", f"--command-timeout={o.command_timeout}"]
+    if ssh_config:
+        args.append(f"--ssh-config={ssh_config}")
+    if o.accept_new_host_key:
+        args.append("--accept-new-host-key")
+    if o.sudo:
+        args.append("--sudo")
+    return args
