@@ -48,6 +48,7 @@ from modernize.parsers import pysettings
 from modernize.parsers.apache import ApacheConfig, Effective, load
 from modernize.parsers.apprun import basename
 from modernize.parsers.nginx import load as nginx_load
+from modernize.parsers.routes import health_route, module_files
 from modernize.secrets import make_secret, redact_url
 from modernize.snapshot import Snapshot
 from modernize.snapshot import paths as P
@@ -385,6 +386,13 @@ class HostedAppsDetector(Detector):
         sf.content_paths.append(FileRef(h.app, "content", evidence=tuple(h.evidence[:1])))
         if h.lang == "python":
             self._python(snap, found, sf, h)
+            script = h.attributes.get("wsgi_script") or ""
+            for path in module_files(script, "/") if script.endswith(".py") else []:
+                route = health_route(snap.text(path) or "") if snap.exists(path) else None
+                if route:
+                    sf.attributes["health_path"] = route[0]
+                    sf.evidence.append(Evidence("file", path, route[1], detail="health route"))
+                    break
         elif h.lang == "ruby":
             ruby = RubyAppsDetector()
             ruby._gems(snap, found, sf, h.app, "passenger")

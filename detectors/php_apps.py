@@ -40,6 +40,7 @@ from modernize.facts import Endpoint, Found, ServiceFacts
 from modernize.model import EnvVar, Evidence, FileRef, file_ref
 from modernize.parsers import php
 from modernize.parsers.apprun import basename, data_dirs_of_env
+from modernize.parsers.routes import health_route
 from modernize.parsers.shell import assignments
 from modernize.secrets import MASK, make_secret
 from modernize.snapshot import Snapshot
@@ -175,6 +176,12 @@ class PhpAppsDetector(Detector):
             sf.content_paths.append(
                 FileRef(code, "content", evidence=(Evidence("file", code, detail=f"the project around {root}"),))
             )
+        index = f"{root}/index.php"
+        snap.want([index])  # second order: one front controller per app, not every index.php
+        route = health_route(snap.text(index) or "")
+        if route:
+            sf.attributes["health_path"] = route[0]
+            sf.evidence.append(Evidence("file", index, route[1], detail="health route"))
         env_path = next((f for f in (f"{code}/.env", f"{code}/config/.env") if snap.exists(f)), None)
         if env_path is not None:
             settings = self._dotenv(snap, sf, env_path)

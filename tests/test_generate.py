@@ -276,7 +276,10 @@ def _secret_values(scenario: str) -> set[str]:
         window = "\n".join(lines[sec.line - 1 : sec.line + 4])  # an XML element may span lines
         key = sec.key.split("/")[-1]
         for m in re.finditer(re.escape(key) + r"""['"]?\s*(?:=|:|,|\s)\s*['"]?([^'"\s;,)<>]+)""", window):
-            if len(m.group(1)) >= 6 and not m.group(1).startswith(("$", "/", "<")):
+            if "(" in m.group(1):  # code: os.environ.get("KEY", "value"): the value is the last string
+                line = window[m.start() : window.find("\n", m.start()) % (len(window) + 1)]
+                values.update(re.findall(r"""['"]([^'"]{6,})['"]""", line)[-1:])
+            elif len(m.group(1)) >= 6 and not m.group(1).startswith(("$", "/", "<")):
                 values.add(m.group(1))
         for m in re.finditer(r"://[^:/@\s]*:([^@\s]+)@", window):
             values.add(m.group(1))

@@ -80,9 +80,10 @@ def test_the_copy_gets_throwaway_secrets_and_out_stays_untouched(tmp_path: Path)
 
 def test_the_logins_the_apps_name_are_made_in_the_new_database(tmp_path: Path) -> None:
     project = prepare(_generated(), tmp_path / "work", "podman", [], None)
-    logins = databases.logins_for("postgresql", "postgresql", project.services, project.env)
+    settings = {name: databases.settings_of(project, name) for name in project.services}
+    logins = databases.logins_for("postgresql", "postgresql", settings)
     assert [(x.user, x.database, x.password) for x in logins] == [("intranet", "intranet", project.password)]
-    assert databases.logins_for("redis", "redis", project.services, project.env) == []
+    assert databases.logins_for("redis", "redis", settings) == []
 
     class Recorder(Engine):
         def __init__(self) -> None:
@@ -99,8 +100,27 @@ def test_the_logins_the_apps_name_are_made_in_the_new_database(tmp_path: Path) -
     assert 'CREATE ROLE "intranet" LOGIN PASSWORD \'' + project.password + "'" in sql
     assert 'CREATE DATABASE "intranet" OWNER "intranet"' in sql
     # a name that is not a plain identifier is never quoted into SQL
-    evil = {"app": {"environment": {"DATABASE_URL": "postgresql://x%22%3B--:p@postgresql/db"}}}
-    assert databases.logins_for("postgresql", "postgresql", evil, {}) == []
+    evil = {"app": [("DATABASE_URL", "postgresql://x%22%3B--:p@postgresql/db")]}
+    assert databases.logins_for("postgresql", "postgresql", evil) == []
+
+
+def test_the_logins_an_apps_env_file_names(tmp_path: Path) -> None:
+    """php-fpm's app keeps DB_HOST, DB_USERNAME, DB_PASSWORD, DB_DATABASE in its .env,
+    which compose mounts as a secret: verify reads the throwaway copy of it."""
+    work = tmp_path / "gen"
+    root = materialize("php-fpm", tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "modernize", "run", str(root), "-o", str(work), "--strategy", "distro",
+                           "-q"], capture_output=True, text=True, timeout=300, cwd=REPO)  # fmt: skip
+    assert proc.returncode in (0, 1), proc.stderr
+    project = prepare(work, tmp_path / "copy", "podman", [], None)
+    settings = {name: databases.settings_of(project, name) for name in project.services}
+    (login,) = databases.logins_for("mariadb", "mariadb", settings)
+    assert (login.user, login.database, login.password, login.wanted_by) == (
+        "shop",
+        "shop",
+        project.password,
+        "php-fpm",
+    )
 
 
 def test_run_flags_follow_compose(tmp_path: Path) -> None:
@@ -145,6 +165,7 @@ def test_diff_reports_what_was_written_outside_the_volumes() -> None:
     assert data.files == ("/var/lib/postgresql/15/main/base/16384/1259",
                           "/var/lib/postgresql/15/main/pg_wal/000000010000000000000001")  # fmt: skip
     assert written_outside(Call((), 0, "C /etc\nA /etc/hosts\nC /var\nC /var/lib\n", ""), ["/var/lib/x"]) == []
+    assert written_outside(Call((), 0, "C /tmp\nC /run\n", ""), []) == []  # php-fpm's, as podman printed it
 
 
 def test_markers_go_through_the_software(tmp_path: Path) -> None:

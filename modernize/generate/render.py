@@ -212,6 +212,8 @@ _ASSIGN = re.compile(
     r"""^(?P<pre>\s*(?:export\s+)?(?P<key>[A-Za-z_][\w.-]*)\s*(?:=|:|\s)\s*)(?P<val>.*?)(?P<post>\s*[;,]?\s*)$"""
 )
 _PHP_DEFINE = re.compile(r"""(?P<pre>define\(\s*['"](?P<key>\w+)['"]\s*,\s*)(?P<q>['"])(?P<val>.*?)(?P=q)""")
+_OPENS = re.compile(r"[\[{(]\s*")
+_STRING = re.compile(r"""(?P<q>['"])(?P<s>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
 _URL_PW = re.compile(r"(?P<k>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<v>[^@\s]+)(?=@)", re.IGNORECASE)
 _JSON_PAIR = re.compile(r'"(?P<key>[^"]+)"\s*:\s*"(?P<val>(?:[^"\\]|\\.)*)"')
 _XML_TEXT = re.compile(r"<(?P<key>[A-Za-z_][\w.-]*)>(?P<val>[^<]+)</(?P=key)>")
@@ -254,7 +256,15 @@ def _redact_line(line: str, force: bool) -> str:
     m = _ASSIGN.match(line)
     if m and (force or is_secret_name(m.group("key"))) and m.group("val"):
         val = m.group("val")
+        if _OPENS.fullmatch(val):
+            return line  # `DATABASES = {`: the values are on the lines that follow
         quote = val[0] if val[:1] in "'\"" and val[-1:] == val[:1] and len(val) > 1 else ""
+        literals = list(_STRING.finditer(val)) if not quote else []
+        if literals:
+            # code such as os.environ.get("KEY", "secret") or getenv('K') ?: 'secret': the
+            # last string is the value; the expression around it must stay valid
+            last = literals[-1]
+            return m.group("pre") + val[: last.start("s")] + PLACEHOLDER + val[last.end("s") :] + m.group("post")
         return m.group("pre") + f"{quote}{PLACEHOLDER}{quote}" + m.group("post")
     if force and MASK not in line:
         return f"# {PLACEHOLDER}: a secret was on this line; write it as on the server"

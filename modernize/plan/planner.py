@@ -100,6 +100,7 @@ def plan(
         drafts.append(_draft(svc, ctx, hosted))
     _share_images(drafts)
     _socket_links(drafts, ctx)
+    _proxy_hosted(drafts, ctx)
     _assign_jobs(inventory, drafts, ctx)
     unassigned = _unassigned_jobs(inventory, drafts, ctx)
     services = tuple(d.freeze() for d in drafts)
@@ -751,6 +752,68 @@ def _socket_links(drafts: list[Draft], ctx: Context) -> None:
             tcp_healthcheck(server)
 
 
+_WSGI_DAEMON = ("WSGIDaemonProcess", "WSGIProcessGroup")
+
+
+def _proxy_hosted(drafts: list[Draft], ctx: Context) -> None:
+    """A WSGI app Apache ran in its own processes (mod_wsgi) now has a container of its
+    own: in Apache's site, WSGIScriptAlias becomes a proxy to it (its Alias'd static and
+    media paths excepted, as Apache still serves those) and the daemon lines go."""
+    by_id = {d.svc.id: d for d in drafts}
+    for app in drafts:
+        web = by_id.get(app.svc.hosted_by or "")
+        if web is None or web.svc.software != "apache2" or app.strategy == "skip" or not app.port(8000):
+            continue
+        mount = dict(app.svc.attributes).get("mount", "/")
+        mount = mount if mount.endswith("/") else mount + "/"
+        url = f"http://{app.name}:8000{mount}"
+        kept = [
+            tokens[1]
+            for ref in web.svc.content_paths
+            for ev in ref.evidence
+            if (tokens := (ev.excerpt or "").split())[:1] == ["Alias"] and len(tokens) > 2
+            and tokens[1].startswith(mount) and ev.path == _site_of(app.svc)
+        ]  # fmt: skip
+        proxied = False
+        for ev in app.svc.evidence:
+            words = (ev.excerpt or "").split()
+            if not (ev.path and ev.line and words):
+                continue
+            path = _enabled_source(web, ev.path)
+            if words[0] == "WSGIScriptAlias":
+                # the app saw the client's Host under mod_wsgi (Django's ALLOWED_HOSTS checks it)
+                lines = [f"ProxyPass {k} !" for k in kept] + [
+                    "ProxyPreserveHost On",
+                    f"ProxyPass {mount} {url}",
+                    f"ProxyPassReverse {mount} {url}",
+                ]
+                why = f"{app.name} serves the app in its own container"
+                _rewrite_line(web, ctx, path, ev.line, ev.excerpt or "", "\n\t".join(lines), why)
+                proxied = True
+            elif words[0] in _WSGI_DAEMON:
+                text = ev.excerpt or ""
+                _rewrite_line(web, ctx, path, ev.line, text, f"# {text}", f"{app.name} runs the app, not mod_wsgi")
+        if proxied:
+            web.setup.append("a2enmod -q proxy proxy_http")
+            # done here: the finding asking a person to write that proxy goes
+            ctx.findings[:] = [f for f in ctx.findings if (f.code, f.service) != ("hosted-app-proxy", app.name)]
+            if app.name not in web.depends_on:
+                web.depends_on.append(app.name)
+
+
+def _site_of(app: Service) -> str | None:
+    return next((ev.path for ev in app.evidence if (ev.excerpt or "").startswith("WSGIScriptAlias")), None)
+
+
+def _enabled_source(web: Draft, path: str) -> str:
+    """The file the image copies for PATH: an enabled site is its sites-available twin."""
+    if "/sites-enabled/" in path:
+        twin = path.replace("/sites-enabled/", "/sites-available/")
+        if any(f.source == twin for f in web.files):
+            return twin
+    return path
+
+
 def _rewrite_line(d: Draft, ctx: Context, path: str, line: int, old: str, new: str, why: str) -> None:
     """Rewrite OLD to NEW on one line of PATH in D's image, copying the file if the
     plan did not copy it yet (a stock file that now differs)."""
@@ -838,12 +901,24 @@ def _probes(d: Draft, ctx: Context) -> None:
             for host in list(dict.fromkeys(hosts))[:MAX_VHOST_PROBES] or [None]:
                 d.probes.append(Probe("http", p.port, path, host, "2xx,3xx,401,403", why=why))
         elif svc.kind == "app" and path != "/":
-            d.probes.append(Probe("http", p.port, path, None, "2xx", why=why))
+            # the name the web server in front answers on: apps often refuse other Host headers
+            d.probes.append(Probe("http", p.port, path, _front_name(svc, ctx), "2xx", why=why))
         else:
             d.probes.append(Probe("tcp", p.port, why="the port accepts connections"))
 
 
 MAX_VHOST_PROBES = 6
+
+
+def _front_name(app: Service, ctx: Context) -> str | None:
+    """The first virtual host name of a web server that proxies to APP or hosts it."""
+    fronts = {dep.source for dep in ctx.inventory.dependencies if dep.target == app.id}
+    fronts |= {app.hosted_by} if app.hosted_by else set()
+    for web in sorted((s for s in ctx.inventory.services if s.id in fronts), key=lambda s: s.id):
+        names = _vhost_names(web)
+        if names:
+            return names[0][0]
+    return None
 
 
 def _vhost_names(svc: Service) -> list[tuple[str, set[int]]]:
@@ -865,6 +940,10 @@ def _health_path(svc: Service, ctx: Context) -> tuple[str, str]:
     """The path to ask for: the service's own health route, else that of an app it
     proxies to, else /."""
     targets = [svc.id] + [dep.target for dep in ctx.inventory.dependencies if dep.source == svc.id and dep.target]
+    # and the apps those run inside them (a PHP app behind nginx runs in php-fpm)
+    inside = hosted_apps(list(ctx.inventory.services), ctx.inventory.dependencies)
+    targets += sorted(app for app, host in inside.items() if host in targets)
+    targets += sorted(s.id for s in ctx.inventory.services if s.hosted_by and s.hosted_by in targets)
     for sid in targets:
         other = next((s for s in ctx.inventory.services if s.id == sid), None)
         health = dict(other.attributes).get("health_path") if other else None

@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from modernize.verify.engine import Call, Engine
-from modernize.verify.project import substitute
+from modernize.verify.project import Project, substitute
 
+_DOTENV = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*)$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 _FLAVOUR = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
 
@@ -30,15 +30,46 @@ def _flavour(scheme: str) -> str | None:
     return {"postgres": "postgres", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}.get(base)
 
 
-def logins_for(service: str, software: str, services: Mapping[str, Any], env: Mapping[str, str]) -> list[Login]:
-    """Every URL in another service's environment that points at SERVICE with a user."""
+def settings_of(project: Project, service: str) -> list[tuple[str, str]]:
+    """A service's settings as the container gets them: its compose environment
+    (interpolated) and the KEY=VALUE lines of the secret files mounted into it (an app's
+    .env, where Laravel and the like keep DB_HOST, DB_USERNAME ...)."""
+    spec = project.services.get(service) or {}
+    values = spec.get("environment") or {}
+    items = values.items() if isinstance(values, dict) else (str(v).split("=", 1) for v in values)
+    out = [(str(k), substitute(v, project.env)) for k, v in items]
+    for sec in spec.get("secrets") or []:
+        name = sec if isinstance(sec, str) else sec.get("source", "")
+        decl = (project.compose.get("secrets") or {}).get(name) or {}
+        path = project.work / substitute(decl.get("file", ""), project.env)
+        try:
+            text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        except (OSError, UnicodeDecodeError):
+            continue
+        for line in text.splitlines():
+            m = _DOTENV.match(line)
+            if m:
+                out.append((m["key"], m["value"].strip().strip("'\"")))
+    return out
+
+
+def logins_for(service: str, software: str, settings: Mapping[str, list[tuple[str, str]]]) -> list[Login]:
+    """Every login another service's settings name on SERVICE: a URL with a user
+    (postgresql://u:p@service/db), or a group of PREFIX_HOST=service with PREFIX_USER(NAME),
+    PREFIX_PASS(WORD) and PREFIX_DATABASE/NAME/DB."""
     flavour = _FLAVOUR.get(software)
+    if flavour is None:
+        return []
     found: dict[tuple[str, str | None], Login] = {}
-    for other, spec in sorted(services.items()):
-        values = spec.get("environment") or {}
-        items = values.values() if isinstance(values, dict) else (str(v).split("=", 1)[-1] for v in values)
-        for raw in items:
-            value = substitute(raw, env)
+
+    def add(user: str, password: str, database: str | None, other: str) -> None:
+        if not _NAME.match(user) or (database is not None and not _NAME.match(database)):
+            return  # not a plain name: not ours to quote into SQL
+        found.setdefault((user, database), Login(user, password, database, other))
+
+    for other, pairs in sorted(settings.items()):
+        given = dict(pairs)
+        for _key, value in pairs:
             if "://" not in value:
                 continue
             try:
@@ -46,14 +77,25 @@ def logins_for(service: str, software: str, services: Mapping[str, Any], env: Ma
                 host, user = url.hostname, url.username
             except ValueError:
                 continue
-            if flavour is None or _flavour(url.scheme) != flavour or host != service or not user:
+            if _flavour(url.scheme) == flavour and host == service and user:
+                add(unquote(user), unquote(url.password or ""), unquote(url.path.lstrip("/")) or None, other)
+        for key, value in pairs:
+            if not key.upper().endswith("HOST") or value.split(":")[0] != service:
                 continue
-            user = unquote(user)
-            database = unquote(url.path.lstrip("/")) or None
-            if not _NAME.match(user) or (database is not None and not _NAME.match(database)):
-                continue  # not a plain name: not ours to quote into SQL
-            found.setdefault((user, database), Login(user, unquote(url.password or ""), database, other))
+            prefix = key[: -len("HOST")]
+            user = _first(given, prefix, ("USERNAME", "USER"))
+            if user:
+                database = _first(given, prefix, ("DATABASE", "NAME", "DB"))
+                add(user, _first(given, prefix, ("PASSWORD", "PASS")) or "", database, other)
     return list(found.values())
+
+
+def _first(given: Mapping[str, str], prefix: str, suffixes: tuple[str, ...]) -> str | None:
+    for suffix in suffixes:
+        for key in (prefix + suffix, prefix + suffix.lower()):
+            if given.get(key):
+                return given[key]
+    return None
 
 
 def _quote_literal(value: str) -> str:

@@ -58,8 +58,8 @@ def written_outside(diff: Call, mounts: Sequence[str]) -> list[Written]:
     skip = (*_NEVER, *mounts)
     dirs: dict[str, list[str]] = {}
     for leaf in sorted(leaves):
-        if leaf in _ENGINE_PATHS or _under(leaf, skip):
-            continue
+        if leaf in _ENGINE_PATHS or _under(leaf, skip) or leaf in RUNTIME:
+            continue  # (a runtime directory listed alone: only its time stamp changed)
         dirs.setdefault(posixpath.dirname(leaf) or "/", []).append(leaf)
     # directories under one /a/b/c fold into their common path: a database's files in
     # base/16384 and pg_wal are one data directory (and nothing folds into / or /var/lib)

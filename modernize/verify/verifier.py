@@ -174,7 +174,8 @@ class Verifier:
 
     def _logins(self, name: str, container: str) -> None:
         r = self.results[name]
-        for login in databases.logins_for(name, r.software, self.p.services, self.p.env):
+        settings = {other: databases.settings_of(self.p, other) for other in self.p.services if other != name}
+        for login in databases.logins_for(name, r.software, settings):
             c = databases.create(self.engine, container, r.software, login)
             what = f"role {login.user}" + (f" and database {login.database}" if login.database else "")
             if c.ok:

@@ -10,6 +10,10 @@ from tests.helpers import FIXTURES
 
 
 def test_the_fixture_apps_health_routes() -> None:
+    php = (FIXTURES / "php-fpm/root/var/www/shop/public/index.php").read_text()
+    django = (FIXTURES / "apache-wsgi/root/srv/wiki/src/wiki/urls.py").read_text()
+    assert health_route(php) == ("/health", php.splitlines().index("if ($path === '/health') {") + 1)
+    assert (health_route(django) or ("",))[0] == "/admin/login/"
     flask = (FIXTURES / "python-web/root/srv/intranet/app/wsgi.py").read_text()
     express = (FIXTURES / "node-app/root/srv/shop/server.js").read_text()
     assert health_route(flask) == ("/healthz", flask.splitlines().index('@app.get("/healthz")') + 1)
@@ -25,6 +29,10 @@ def test_the_fixture_apps_health_routes() -> None:
         ('urlpatterns = [path("healthz/", views.health)]', "/healthz"),
         ("router.get('/ping', ctx => { ctx.body = 'pong' })", "/ping"),
         ('  get "up" => "rails/health#show", as: :rails_health_check', "/up"),
+        ("Route::get('/health', fn () => 'ok');", "/health"),  # Laravel
+        ("if ($path === '/health') {", "/health"),  # a plain PHP front controller
+        ('urlpatterns = [\n    path("admin/", admin.site.urls),\n]', "/admin/login/"),  # Django's admin
+        ('urlpatterns = [\n    # path("admin/", admin.site.urls),\n]', None),
         ('# @app.get("/healthz")\n@app.get("/news")', None),
         ("// app.get('/health', h)\napp.get('/', index)", None),
         ('@app.get("/healthy-recipes")', None),

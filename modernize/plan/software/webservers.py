@@ -7,7 +7,7 @@ import posixpath as P
 import re
 from dataclasses import replace
 
-from modernize.model import Service
+from modernize.model import Service, cite
 from modernize.plan.draft import Context, Draft
 from modernize.plan.model import FileCopy, Hardening, PackagePin
 from modernize.plan.software import Knowledge, tcp_healthcheck
@@ -163,6 +163,19 @@ class ApacheKnowledge(Knowledge):
                     d.packages.append(PackagePin(p.name, p.version.raw, pin_version(p.version.raw, ctx.family)[0]))
             d.decide("packages", f"mod_php {php} and the PHP extensions the server had installed")
         if ctx.family in ("debian", "ubuntu"):
+            # modules packaged apart from apache2 (mod_wsgi, security2, auth_openidc ...):
+            # a2enmod of a module whose package is missing stops the build
+            extra = [
+                p for p in ctx.inventory.packages
+                if p.name.startswith("libapache2-mod-") and not p.name.startswith("libapache2-mod-php")
+                and p.manager == "dpkg"
+            ]  # fmt: skip
+            for p in extra:
+                d.packages.append(PackagePin(p.name, p.version.raw, pin_version(p.version.raw, ctx.family)[0]))
+            if extra:
+                d.decide("packages", "the Apache modules the server had installed from their own packages",
+                         tuple(cite(p.evidence)[0] for p in extra if p.evidence))  # fmt: skip
+        if ctx.family in ("debian", "ubuntu"):
             self._debian(d, ctx, False)
         else:
             d.command = ("httpd", "-DFOREGROUND")
@@ -227,7 +240,9 @@ class PhpFpmKnowledge(Knowledge):
                 if re.fullmatch(rf"php{re.escape(version)}-[a-z0-9-]+", p.name) and p.name != f"php{version}-fpm":
                     d.packages.append(PackagePin(p.name, p.version.raw, pin_version(p.version.raw, ctx.family)[0]))
             d.command = (f"php-fpm{version}", "--nodaemonize", "--force-stderr")
-            d.setup.append("install -d /run/php")
+            # the master binds each pool's socket here as root, without DAC_OVERRIDE: the
+            # package leaves the directory www-data's, which root then may not write
+            d.setup.append("install -d -o root -g root -m 0755 /run/php")
             d.decide("packages", f"the PHP {version} extensions the server had installed")
         else:
             d.command = ("php-fpm", "--nodaemonize", "--force-stderr")

@@ -6,7 +6,7 @@ set -eu
 docker compose up -d --build --wait
 fail=0
 # intranet: intranet's health route; a 404 or 5xx means the app is down
-code=$(docker compose exec -T intranet bash -c 'exec 3<>/dev/tcp/127.0.0.1/8000; printf "GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n" >&3; head -n1 <&3' 2>/dev/null | cut -d" " -f2 || true)
+code=$(docker compose exec -T intranet bash -c 'exec 3<>/dev/tcp/127.0.0.1/8000; printf "GET /healthz HTTP/1.0\r\nHost: intranet.example.com\r\n\r\n" >&3; head -n1 <&3' 2>/dev/null | cut -d" " -f2 || true)
 case "$code" in 2??) echo "ok   intranet http :8000/healthz -> $code" ;; *) echo "FAIL intranet http :8000/healthz -> ${code:-no answer}"; fail=1 ;; esac
 # nginx: intranet's health route; a 404 or 5xx means the app is down
 code=$(docker compose exec -T nginx bash -c 'exec 3<>/dev/tcp/127.0.0.1/80; printf "GET /healthz HTTP/1.0\r\nHost: intranet.example.com\r\n\r\n" >&3; head -n1 <&3' 2>/dev/null | cut -d" " -f2 || true)
