@@ -134,3 +134,25 @@ def test_each_mutation_turns_verify_red(generated: Path, tmp_path: Path) -> None
     assert re.search(r"(?m)^redis\s+failed\s", proc.stdout), proc.stdout
     assert (out / "verify/logs/redis.log").is_file()
     assert report["left_behind"] == [] and _left(report["names_prefix"]) == []
+
+
+def test_a_php_shop_behind_nginx_and_php_fpm_passes(tmp_path: Path) -> None:
+    """php-fpm: nginx -> php-fpm (the app's pool on TCP now) -> the PHP app -> MariaDB,
+    whose shop login verify makes from the app's mounted .env (DB_HOST, DB_USERNAME ...);
+    nginx's probe asks for the app's own /health, which runs a query."""
+    root = materialize("php-fpm", tmp_path)
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "modernize", "run", str(root), "-o", str(out), "--strategy", "distro", "-q"],
+        capture_output=True, text=True, timeout=300, cwd=ct.REPO,
+    )  # fmt: skip
+    assert proc.returncode == 0, ct.output(proc)
+    proc, report = _verify(out)
+    assert proc.returncode == 0, ct.output(proc)
+    services = {s["name"]: s for s in report["services"]}
+    assert set(services) == {"mariadb", "nginx", "php-fpm"}
+    assert "made role shop and database shop for php-fpm" in services["mariadb"]["notes"]
+    assert [p["answer"] for p in services["nginx"]["probes"]] == ["HTTP/1.1 200 OK", "HTTP/1.1 200 OK"]
+    assert all(p["probe"].startswith("http :80 /health Host: ") for p in services["nginx"]["probes"])
+    assert services["mariadb"]["restart"]["kept"] is True
+    assert report["left_behind"] == [] and _left(report["names_prefix"]) == []
