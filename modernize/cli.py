@@ -205,13 +205,15 @@ def scan_cmd(
     if fleet is not None:
         scan_args = [*(f"--only={o}" for o in only), *(f"--skip={x}" for x in skip)]
         scan_args += [f"--max-file-size={max_file_size}", *live_opts.forwarded(ssh, ssh_config)]
-        raise typer.Exit(_scan_fleet(fleet, output or "inventories", jobs, scan_args, identity, ssh, quiet))
+        raise typer.Exit(
+            _scan_fleet(fleet, "inventories" if output is None else output, jobs, scan_args, identity, ssh, quiet)
+        )
     # A scan builds hundreds of thousands of objects that live until the process
     # ends (the index); the cyclic collector would rescan them again and again for
     # nothing (about 0.1 s on a real server). The command is one short process.
     gc.disable()
     try:
-        _scan(sources[0], output or "inventory.json", only, skip, max_file_size, quiet, ssh)
+        _scan(sources[0], "inventory.json" if output is None else output, only, skip, max_file_size, quiet, ssh)
     finally:
         gc.enable()
 

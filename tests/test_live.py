@@ -249,10 +249,10 @@ def test_ss_netstat_and_proc_net_give_the_same_listeners() -> None:
 
 
 def test_process_units_from_cgroups() -> None:
-    assert R._unit("0::/system.slice/nginx.service\n") == "nginx.service"
-    assert R._unit("1:name=systemd:/system.slice/redis-server.service\n0::/\n") == "redis-server.service"
-    assert R._unit("0::/user.slice/user-1000.slice/session-3.scope\n") is None
-    assert R._unit("0::/\n") is None
+    assert R.unit_of("0::/system.slice/nginx.service\n") == "nginx.service"
+    assert R.unit_of("1:name=systemd:/system.slice/redis-server.service\n0::/\n") == "redis-server.service"
+    assert R.unit_of("0::/user.slice/user-1000.slice/session-3.scope\n") is None
+    assert R.unit_of("0::/\n") is None
 
 
 # -- the command line -------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ def users(passwd: bytes) -> dict[int, str]:
     return out
 
 
-def _unit(cgroup: str) -> str | None:
+def unit_of(cgroup: str) -> str | None:
     """The systemd unit of a process, from /proc/PID/cgroup (v2 `0::/...`, or v1's name=systemd)."""
     for line in cgroup.splitlines():
         _, controllers, path = [*line.split(":", 2), "", ""][:3]
@@ -62,7 +62,7 @@ def processes(survey: Survey) -> list[dict[str, Any]]:
             "exe": _text(frames.get("X", b"")).removesuffix(" (deleted)") or None,
             "cmdline": cmd,
             "cwd": _text(frames.get("W", b"")) or None,
-            "unit": _unit(_text(frames.get("G", b""))),
+            "unit": unit_of(_text(frames.get("G", b""))),
         }
         out.append(proc)
     return sorted(out, key=lambda p: p["pid"])
@@ -179,10 +179,10 @@ def listening(survey: Survey) -> list[dict[str, Any]]:
         if item["pid"] is None:
             item["pid"] = by_key.get((item["proto"], item["address"], item["port"]))
     found += [p for p in proc if p["proto"] == "unix"]
-    return _unique(found)
+    return unique(found)
 
 
-def _unique(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def unique(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     seen: dict[str, dict[str, Any]] = {}
     for item in items:
         seen.setdefault(json.dumps(item, sort_keys=True), item)
@@ -218,23 +218,44 @@ def units(list_units: str, unit_files: str) -> list[dict[str, str]]:
     return sorted(out, key=lambda u: u["unit"])
 
 
-def _jsonl(items: Iterable[dict[str, Any]]) -> bytes:
+def jsonl(items: Iterable[dict[str, Any]]) -> bytes:
     return "".join(json.dumps(i, sort_keys=True) + "\n" for i in items).encode("utf-8", "surrogateescape")
 
 
 def runtime_files(survey: Survey) -> dict[str, bytes]:
-    """File name under /.modernize/runtime/ -> contents."""
+    """File name under /.modernize/runtime/ -> contents, from the collector's survey."""
     s = survey.sections
-    modules = "".join(ln.split()[0] + "\n" for ln in _text(s.get("modules", b"")).splitlines() if ln.split())
+    modules = [ln.split()[0] for ln in _text(s.get("modules", b"")).splitlines() if ln.split()]
+    unit_list = units(_text(s["units"]), _text(s.get("unit_files", b""))) if "units" in s else None
+    return write_runtime(
+        processes=processes(survey),
+        listening=listening(survey),
+        mounts=mounts(_text(s.get("mounts", b""))),
+        modules=modules,
+        units=unit_list,
+        containers=_text(s.get("containers", b"")).split(),
+    )
+
+
+def write_runtime(
+    *,
+    processes: list[dict[str, Any]],
+    listening: list[dict[str, Any]],
+    mounts: list[dict[str, str]],
+    modules: list[str],
+    units: list[dict[str, str]] | None,
+    containers: list[str],
+) -> dict[str, bytes]:
+    """The runtime files in detectors/runtime.py's formats, whatever gathered the facts
+    (the SSH collector, or psutil on this machine)."""
     files = {
-        "processes.jsonl": _jsonl(processes(survey)),
-        "listening.jsonl": _jsonl(listening(survey)),
-        "mounts.jsonl": _jsonl(mounts(_text(s.get("mounts", b"")))),
-        "modules.txt": modules.encode(),
+        "processes.jsonl": jsonl(processes),
+        "listening.jsonl": jsonl(listening),
+        "mounts.jsonl": jsonl(mounts),
+        "modules.txt": "".join(m + "\n" for m in modules).encode(),
     }
-    if "units" in s:
-        files["units.jsonl"] = _jsonl(units(_text(s["units"]), _text(s.get("unit_files", b""))))
-    containers = _text(s.get("containers", b"")).split()
+    if units is not None:
+        files["units.jsonl"] = jsonl(units)
     if containers:
         files["containers.txt"] = "".join(c + "\n" for c in sorted(containers)).encode()
     return files

@@ -69,8 +69,8 @@ def open_snapshot(
     ssh: SshSettings | None = None,
 ) -> Snapshot:
     """Open SOURCE: a directory holding a root filesystem, a tarball of one, a capture
-    bundle (`modernize capture`), or a live host (`ssh://[user@]host[:port]`, connected
-    and its host key checked here)."""
+    bundle (`modernize capture`), a live host (`ssh://[user@]host[:port]`, connected
+    and its host key checked here), or `local`: the machine modernize runs on."""
     if source.startswith("ssh://"):
         from modernize.snapshot.ssh import open_ssh
 
@@ -83,7 +83,9 @@ def open_snapshot(
             max_file_size=max_file_size,
         )
     if source == "local" and not os.path.exists(source):
-        raise SourceError(f"{source}: scanning this machine is not supported yet; scan a directory or a tarball")
+        from modernize.snapshot.local import LocalSnapshot
+
+        return LocalSnapshot("/", max_file_size=max_file_size)
     if os.path.isdir(source):
         return DirectorySnapshot(source, max_file_size=max_file_size)
     if os.path.isfile(source):
