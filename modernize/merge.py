@@ -11,6 +11,7 @@ becomes an explicit unclassified service, so nothing that runs is left out.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -205,21 +206,44 @@ def _unit_refs(unit: InitUnit) -> list[FileRef]:
 
 
 # -- runtime observations ----------------------------------------------------------
+_INTERPRETERS = re.compile(r"^(python[\d.]*|node|nodejs|java|ruby[\d.]*|perl[\d.]*|php[\d.]*|sh|bash|dash)$")
+
+
+def _owner(li: Listener, services: list[ServiceFacts]) -> ServiceFacts | None:
+    """The service a listening process belongs to: the one whose unit started it, else
+    the one with its exact command line, else (for an interpreter) the one running the
+    same script, else the only one with its executable. Several services running the same
+    interpreter never get one another's ports: an undecided listener stands alone."""
+    for sf in services:
+        if li.unit and li.unit in set(sf.units) | {m.name for m in sf.started_by}:
+            return sf
+    if li.cmdline:
+        exact = [sf for sf in services if sf.command and tuple(sf.command) == tuple(li.cmdline)]
+        if len(exact) == 1:
+            return exact[0]
+    exe = li.exe or (li.cmdline[0] if li.cmdline else "")
+    if _INTERPRETERS.match(exe.rsplit("/", 1)[-1]):
+        scripts = [a for a in li.cmdline[1:] if a.startswith("/") or "." in a.rsplit("/", 1)[-1]]
+        script = next((a for a in scripts if not a.startswith("-")), None)
+        same = [
+            sf for sf in services if script and (script in sf.command or (sf.program and sf.program.script == script))
+        ]
+        return same[0] if len(same) == 1 else None
+    claim = [sf for sf in services if exe and (exe in sf.binaries or sf.command[:1] == (exe,))]
+    return claim[0] if len(claim) == 1 else None
+
+
 def attach_listeners(services: list[ServiceFacts], listeners: list[Listener]) -> list[ServiceFacts]:
-    """Observed listening sockets join the service whose unit or executable the
-    process has; a listener nobody claims becomes an unclassified service."""
+    """Observed listening sockets join the service the process belongs to (`_owner`);
+    a listener nobody claims becomes an unclassified service."""
     extra: dict[str, ServiceFacts] = {}
     for li in listeners:
         port = Port(li.port, li.proto, li.address, li.path, "observed", li.evidence)
         exe = li.exe or (li.cmdline[0] if li.cmdline else "")
-        owner = None
-        for sf in services:
-            units = set(sf.units) | {m.name for m in sf.started_by}
-            if (li.unit and li.unit in units) or (exe and (exe in sf.binaries or (sf.command[:1] == (exe,)))):
-                owner = sf
-                break
+        owner = _owner(li, services)
         if owner is None:
-            key = li.unit or exe or f"pid {li.pid}"
+            key = li.unit or (" ".join(li.cmdline[:2]) if _INTERPRETERS.match(exe.rsplit("/", 1)[-1]) else exe)
+            key = key or f"pid {li.pid}"
             owner = extra.get(key)
             if owner is None:
                 owner = ServiceFacts(software=key.rsplit("/", 1)[-1], kind="other", name=key, found_by="merge")

@@ -120,3 +120,34 @@ def test_shared_paths_become_shared_volumes() -> None:
     assert shared == {"/var/lib/intranet/media": ("nginx", "python-app:/srv/app")}
     app = next(s for s in inv.services if s.software == "python-app")  # type: ignore[attr-defined]
     assert app.data_dirs[0].size_bytes == 10 and app.data_dirs[0].kind == "dir"
+
+
+def test_a_port_goes_to_the_process_that_opened_it_not_to_any_python() -> None:
+    """Two Python apps and a Node one, none started by a unit the listener names: each
+    observed port joins the service whose command runs the same script; a python3
+    process nobody runs stands alone instead of being credited to either app."""
+    f = Found()
+    f.host.hostname = "apps01"
+    shop = ServiceFacts("python-app", "app", instance="/srv/shop")
+    shop.command = ("/usr/bin/python3", "/srv/shop/serve.py", "--port", "8001")
+    shop.binaries = ["/usr/bin/python3"]
+    blog = ServiceFacts("python-app", "app", instance="/srv/blog")
+    blog.command = ("/usr/bin/python3", "/srv/blog/app.py")
+    blog.binaries = ["/usr/bin/python3"]
+    api = ServiceFacts("node-app", "app", instance="/srv/api")
+    api.command = ("/usr/bin/node", "/srv/api/server.js")
+    f.add(shop, blog, api)
+    py = "/usr/bin/python3"
+    f.add(
+        Listener("tcp", "0.0.0.0", 8001, None, 10, py, (py, "/srv/shop/serve.py", "--port", "8001"), "shop"),
+        Listener("tcp", "0.0.0.0", 8002, None, 11, py, (py, "/srv/blog/app.py"), "blog"),
+        Listener("tcp", "127.0.0.1", 3000, None, 12, "/usr/bin/node", ("/usr/bin/node", "/srv/api/server.js"), "api"),
+        Listener("tcp", "0.0.0.0", 9000, None, 13, py, (py, "/tmp/adhoc.py"), "root"),
+    )
+    inv = _inventory(f)
+    ports = {s.id: sorted(p.port for p in s.ports) for s in inv.services}  # type: ignore[attr-defined]
+    assert ports["python-app:/srv/shop"] == [8001]
+    assert ports["python-app:/srv/blog"] == [8002]
+    assert ports["node-app:/srv/api"] == [3000]
+    (adhoc,) = [s for s in inv.services if 9000 in [p.port for p in s.ports]]  # type: ignore[attr-defined]
+    assert adhoc.classified is False and "/tmp/adhoc.py" in adhoc.command
