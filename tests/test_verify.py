@@ -100,7 +100,7 @@ def test_the_logins_the_apps_name_are_made_in_the_new_database(tmp_path: Path) -
     assert 'CREATE ROLE "intranet" LOGIN PASSWORD \'' + project.password + "'" in sql
     assert 'CREATE DATABASE "intranet" OWNER "intranet"' in sql
     # a name that is not a plain identifier is never quoted into SQL
-    evil = {"app": [("DATABASE_URL", "postgresql://x%22%3B--:p@postgresql/db")]}
+    evil = {"app": [[("DATABASE_URL", "postgresql://x%22%3B--:p@postgresql/db")]]}
     assert databases.logins_for("postgresql", "postgresql", evil) == []
 
 
@@ -287,3 +287,20 @@ def test_a_read_only_failure_names_the_path(log: str, path: str) -> None:
 
     m = _READ_ONLY.search(log)
     assert m and (m[1] or m[2]) == path
+
+
+def test_the_logins_a_wordpress_config_names(tmp_path: Path) -> None:
+    """lamp's WordPress keeps define('DB_HOST', ...) and the rest in a PHP file mounted as a secret."""
+    work = tmp_path / "gen"
+    root = materialize("lamp", tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "modernize", "run", str(root), "-o", str(work), "--strategy", "distro",
+                           "-q"], capture_output=True, text=True, timeout=300, cwd=REPO)  # fmt: skip
+    assert proc.returncode in (0, 1), proc.stderr
+    project = prepare(work, tmp_path / "copy", "podman", [], None)
+    settings = {name: databases.settings_of(project, name) for name in project.services}
+    got = {(x.user, x.database, x.wanted_by) for x in databases.logins_for("mariadb", "mariadb", settings)}
+    assert ("wordpress", "wordpress", "apache2") in got
+    # Debian's wordpress package is installed in the distro image, not copied from the server
+    (apache,) = [s for s in project.plan.services if s.name == "apache2"]
+    assert "wordpress" in [p.name for p in apache.packages]
+    assert "/usr/share/wordpress" not in [f.source for f in apache.files]  # (its changed config file may be)

@@ -118,6 +118,7 @@ class Draft:
     replacement: str | None = None
     profiles: list[str] = field(default_factory=list)
     why: list[Decision] = field(default_factory=list)
+    installed: list[str] = field(default_factory=list)  # directories a package the image installs provides
 
     def decide(self, what: str, why: str, evidence: tuple[str, ...] = ()) -> None:
         self.why.append(Decision(what, why, evidence))

@@ -267,6 +267,7 @@ def _draft(svc: Service, ctx: Context, hosted: dict[str, str]) -> Draft:
             app = next(s for s in ctx.inventory.services if s.id == app_id)
             _hosted_files(d, app, ctx)
     _volumes(d, ctx)
+    _drop_installed(d)
     _env(d, ctx)
     _depends(d, ctx)
     knowledge = know or Knowledge()
@@ -558,6 +559,18 @@ def _hosted_files(d: Draft, app: Service, ctx: Context) -> None:
     if d.svc.software == "php-fpm":
         inside = sorted({project_root(p) for p in inside})  # PHP-FPM runs the code beside public/ too
     data_roots = [r.path for r in app.data_dirs]
+    owned = [p for p in ctx.inventory.packages if p.name in app.packages and p.manager in ("dpkg", "rpm")]
+    if owned and d.strategy == "distro":
+        # the app is a package of the server's distribution (Debian's wordpress): the image
+        # installs it, and copies only what is not the package's (config, data, the admin's files)
+        for pkg in owned:
+            if all(x.name != pkg.name for x in d.packages):
+                d.packages.append(PackagePin(pkg.name, pkg.version.raw, pin_version(pkg.version.raw, ctx.family)[0]))
+        packaged = [p for p in inside if p.startswith("/usr/")]
+        inside = [p for p in inside if p not in packaged]
+        d.installed += packaged  # nor copied as the web server's document root (see _drop_installed)
+        d.decide("packages", f"{ctx.names[app.id]} is the server's {owned[0].name} package: installed, not copied",
+                 cite(owned[0].evidence)[:1])  # fmt: skip
     for path in inside:
         excl = [*APP_EXCLUDES, *(P.relpath(r, path) for r in data_roots if r.startswith(path.rstrip("/") + "/"))]
         excl += [P.relpath(s, path) for s in secrets if s.startswith(path.rstrip("/") + "/")]
@@ -577,6 +590,12 @@ def _hosted_files(d: Draft, app: Service, ctx: Context) -> None:
         if dep.source == app.id and dep.target:
             d.depends_on.append(ctx.names[dep.target])
             _rewrite_dependency(d, dep, ctx)
+
+
+def _drop_installed(d: Draft) -> None:
+    """A directory a package the image installs provides is not copied whole (a changed
+    file inside it still is: it differs from the package's)."""
+    d.files = [f for f in d.files if f.source not in d.installed]
 
 
 # -- volumes ----------------------------------------------------------------------------

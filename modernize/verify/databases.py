@@ -5,7 +5,7 @@ server they exist already; in a fresh container nothing has made them yet."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -13,6 +13,8 @@ from modernize.verify.engine import Call, Engine
 from modernize.verify.project import Project, substitute
 
 _DOTENV = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*)$")
+# WordPress and other PHP apps: define('DB_HOST', 'mariadb');
+_PHP_DEFINE = re.compile(r"""define\(\s*['"](?P<key>\w+)['"]\s*,\s*['"](?P<value>[^'"]*)['"]""")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 _FLAVOUR = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
 
@@ -30,14 +32,14 @@ def _flavour(scheme: str) -> str | None:
     return {"postgres": "postgres", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}.get(base)
 
 
-def settings_of(project: Project, service: str) -> list[tuple[str, str]]:
+def settings_of(project: Project, service: str) -> list[list[tuple[str, str]]]:
     """A service's settings as the container gets them: its compose environment
-    (interpolated) and the KEY=VALUE lines of the secret files mounted into it (an app's
-    .env, where Laravel and the like keep DB_HOST, DB_USERNAME ...)."""
+    (interpolated) and the KEY=VALUE lines or PHP define()s of the secret files mounted
+    into it (Laravel's .env, WordPress' config with DB_HOST, DB_USER ...)."""
     spec = project.services.get(service) or {}
     values = spec.get("environment") or {}
     items = values.items() if isinstance(values, dict) else (str(v).split("=", 1) for v in values)
-    out = [(str(k), substitute(v, project.env)) for k, v in items]
+    out = [[(str(k), substitute(v, project.env)) for k, v in items]]  # one list per source
     for sec in spec.get("secrets") or []:
         name = sec if isinstance(sec, str) else sec.get("source", "")
         decl = (project.compose.get("secrets") or {}).get(name) or {}
@@ -46,14 +48,16 @@ def settings_of(project: Project, service: str) -> list[tuple[str, str]]:
             text = path.read_text(encoding="utf-8") if path.is_file() else ""
         except (OSError, UnicodeDecodeError):
             continue
+        pairs = []
         for line in text.splitlines():
-            m = _DOTENV.match(line)
+            m = _DOTENV.match(line) or _PHP_DEFINE.search(line)
             if m:
-                out.append((m["key"], m["value"].strip().strip("'\"")))
+                pairs.append((m["key"], m["value"].strip().strip("'\"")))
+        out.append(pairs)
     return out
 
 
-def logins_for(service: str, software: str, settings: Mapping[str, list[tuple[str, str]]]) -> list[Login]:
+def logins_for(service: str, software: str, settings: Mapping[str, list[list[tuple[str, str]]]]) -> list[Login]:
     """Every login another service's settings name on SERVICE: a URL with a user
     (postgresql://u:p@service/db), or a group of PREFIX_HOST=service with PREFIX_USER(NAME),
     PREFIX_PASS(WORD) and PREFIX_DATABASE/NAME/DB."""
@@ -67,27 +71,39 @@ def logins_for(service: str, software: str, settings: Mapping[str, list[tuple[st
             return  # not a plain name: not ours to quote into SQL
         found.setdefault((user, database), Login(user, password, database, other))
 
-    for other, pairs in sorted(settings.items()):
-        given = dict(pairs)
-        for _key, value in pairs:
-            if "://" not in value:
-                continue
-            try:
-                url = urlsplit(value)
-                host, user = url.hostname, url.username
-            except ValueError:
-                continue
-            if _flavour(url.scheme) == flavour and host == service and user:
-                add(unquote(user), unquote(url.password or ""), unquote(url.path.lstrip("/")) or None, other)
-        for key, value in pairs:
-            if not key.upper().endswith("HOST") or value.split(":")[0] != service:
-                continue
-            prefix = key[: -len("HOST")]
-            user = _first(given, prefix, ("USERNAME", "USER"))
-            if user:
-                database = _first(given, prefix, ("DATABASE", "NAME", "DB"))
-                add(user, _first(given, prefix, ("PASSWORD", "PASS")) or "", database, other)
+    for other, sources in sorted(settings.items()):
+        for pairs in sources:
+            _logins_in(pairs, service, flavour, other, add)
     return list(found.values())
+
+
+def _logins_in(
+    pairs: list[tuple[str, str]],
+    service: str,
+    flavour: str,
+    other: str,
+    add: Callable[[str, str, str | None, str], None],
+) -> None:
+    """The logins one source of settings (an environment, a file) names on SERVICE."""
+    given = dict(pairs)
+    for _key, value in pairs:
+        if "://" not in value:
+            continue
+        try:
+            url = urlsplit(value)
+            host, user = url.hostname, url.username
+        except ValueError:
+            continue
+        if _flavour(url.scheme) == flavour and host == service and user:
+            add(unquote(user), unquote(url.password or ""), unquote(url.path.lstrip("/")) or None, other)
+    for key, value in pairs:
+        if not key.upper().endswith("HOST") or value.split(":")[0] != service:
+            continue
+        prefix = key[: -len("HOST")]
+        user = _first(given, prefix, ("USERNAME", "USER"))
+        if user:
+            database = _first(given, prefix, ("DATABASE", "NAME", "DB"))
+            add(user, _first(given, prefix, ("PASSWORD", "PASS")) or "", database, other)
 
 
 def _first(given: Mapping[str, str], prefix: str, suffixes: tuple[str, ...]) -> str | None:
