@@ -140,10 +140,26 @@ def _edit_plan(out: Path) -> None:
     (out / "plan.yaml").write_text(text[:start] + text[end:])
 
 
+JQ = """Package: jq
+Status: install ok installed
+Priority: optional
+Section: utils
+Installed-Size: 102
+Maintainer: ChangZhuo Chen <czchen@debian.org>
+Architecture: amd64
+Version: 1.6-2.1
+Depends: libjq1 (= 1.6-2.1), libc6 (>= 2.34)
+Description: lightweight and flexible command-line JSON processor
+"""
+
+
 def _change_server(root: Path) -> None:
+    """A new cron job and a new package (jq, as dpkg records it)."""
     (root / "etc/cron.d/intranet-digest").write_text(
         "30 6 * * 1 intranet /srv/intranet/venv/bin/flask --app wsgi digest\n"
     )
+    status = root / "var/lib/dpkg/status"
+    status.write_text(status.read_text().rstrip("\n") + "\n\n" + JQ)
 
 
 @pytest.fixture
@@ -174,8 +190,10 @@ def test_every_edit_survives_a_rerun_after_the_server_changed(stack: tuple[Path,
     by = {s["name"]: s for s in data["services"]}
     assert "sshd" not in by and by["redis"]["user_fields"] == ["image"]
     assert "FROM registry.example.com/redis:7.0.15" in (out / "services/redis/Dockerfile").read_text()
-    # the server's change came in
+    # the server's changes came in
     assert any("digest" in j["command"] for j in by["intranet"].get("jobs", []))
+    packages = {p["name"]: p["version"]["raw"] for p in json.loads((out / "inventory.json").read_text())["packages"]}
+    assert packages["jq"] == "1.6-2.1"
     assert "intranet-digest" in (out / "MIGRATION.md").read_text() or "digest" in plan
     # the user's own file, their chmod and their deletion stand
     assert (out / "notes.md").read_text() == "my notes\n"
