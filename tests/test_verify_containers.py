@@ -156,3 +156,23 @@ def test_a_php_shop_behind_nginx_and_php_fpm_passes(tmp_path: Path) -> None:
     assert all(p["probe"].startswith("http :80 /health Host: ") for p in services["nginx"]["probes"])
     assert services["mariadb"]["restart"]["kept"] is True
     assert report["left_behind"] == [] and _left(report["names_prefix"]) == []
+
+
+def test_lamp_with_debians_wordpress_passes(tmp_path: Path) -> None:
+    """lamp: Apache with mod_php serving Debian's wordpress package (installed in the image)
+    and a WordPress copy under /var/www, each with its database login from its config's
+    define()s; both virtual hosts answer through the app."""
+    root = materialize("lamp", tmp_path)
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "modernize", "run", str(root), "-o", str(out), "--strategy", "distro", "-q"],
+        capture_output=True, text=True, timeout=300, cwd=ct.REPO,
+    )  # fmt: skip
+    assert proc.returncode == 0, ct.output(proc)
+    proc, report = _verify(out)
+    assert proc.returncode == 0, ct.output(proc)
+    services = {s["name"]: s for s in report["services"]}
+    notes = " ".join(services["mariadb"]["notes"])
+    assert "role wordpress and database wordpress" in notes and "role shopuser and database shop" in notes
+    assert all(p["ok"] for p in services["apache2"]["probes"]) and len(services["apache2"]["probes"]) == 2
+    assert report["left_behind"] == [] and _left(report["names_prefix"]) == []
