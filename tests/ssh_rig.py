@@ -86,6 +86,9 @@ class Rig:
     proc: subprocess.Popen[bytes] | None = None
     mounted: bool = False
     client_key: Path = field(default_factory=Path)
+    # sshd binds every address of the namespace: an address added later (a link only a
+    # bastion can use, see link_behind) is served without a restart
+    listen: str = "0.0.0.0"
 
     @property
     def host_address(self) -> str:
@@ -109,7 +112,7 @@ class Rig:
         inner = (
             "mkdir -p /run/sshd /run/redis && chmod 755 /run/sshd && "
             "(redis-server /etc/redis/redis.conf --daemonize yes --supervised no || true) && "
-            f"exec /usr/sbin/sshd -D -e -o ListenAddress={self.address} -o PermitRootLogin=prohibit-password "
+            f"exec /usr/sbin/sshd -D -e -o ListenAddress={self.listen} -o PermitRootLogin=prohibit-password "
             "-o UsePAM=no -o PasswordAuthentication=no -o MaxStartups=50"
         )
         outer = f"mount -t proc proc {self.merged}/proc && exec chroot {self.merged} /bin/sh -c '{inner}'"
@@ -235,3 +238,20 @@ def _network(rig: Rig) -> None:
     _sh("ip", "netns", "exec", rig.netns, "ip", "addr", "add", f"{rig.address}/30", "dev", peer)
     _sh("ip", "netns", "exec", rig.netns, "ip", "link", "set", peer, "up")
     _sh("ip", "netns", "exec", rig.netns, "ip", "link", "set", "lo", "up")
+
+
+def link_behind(target: Rig, bastion: Rig, net: int) -> str:
+    """A veth between the two namespaces, 10.208.NET.1 (bastion) - 10.208.NET.2 (target).
+
+    The host has no route to 10.208.NET.0/30 (and the namespaces do not forward), so the
+    target's address on it is reachable only from inside the bastion: a ProxyJump.
+    Returns the target's inner address. The link goes with the namespaces.
+    """
+    outer, inner = f"mzb{os.getpid() % 100000}x{net}", f"mzt{os.getpid() % 100000}x{net}"
+    _sh("ip", "link", "add", outer, "type", "veth", "peer", "name", inner)
+    _sh("ip", "link", "set", outer, "netns", bastion.netns)
+    _sh("ip", "link", "set", inner, "netns", target.netns)
+    for ns, dev, addr in ((bastion.netns, outer, f"10.208.{net}.1"), (target.netns, inner, f"10.208.{net}.2")):
+        _sh(*NETNS_EXEC, ns, "ip", "addr", "add", f"{addr}/30", "dev", dev)
+        _sh(*NETNS_EXEC, ns, "ip", "link", "set", dev, "up")
+    return f"10.208.{net}.2"

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.fixture_tree import materialize
-from tests.ssh_rig import Rig, RigUnavailable, User, make_rig
+from tests.ssh_rig import Rig, RigUnavailable, User, link_behind, make_rig
 
 pytestmark = pytest.mark.slow
 
@@ -194,6 +194,62 @@ def test_a_connection_dropped_mid_stream_is_retried_then_reported(
     assert done.returncode == 1, done.stderr
     inv = json.loads(out.read_text())
     assert inv["coverage"]["complete"] is False  # marked incomplete: what was read, and no more
+
+
+# -- through a bastion ----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def bastion(rig: Rig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Rig, str]]:
+    """A second sshd (its own namespace, its own key), and the target's address behind it."""
+    try:
+        made = make_rig(2, None, tmp_path_factory.mktemp("bastion"), [User("mzjump", 2101)])
+    except RigUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        yield made, link_behind(rig, made, 1)
+    finally:
+        made.teardown()
+
+
+def jump_config(rig: Rig, bastion: Rig, inner: str, tmp_path: Path, *, jump_user: str = "mzjump") -> Path:
+    (tmp_path / "jump").mkdir()
+    known = tmp_path / "jump/known_hosts"
+    target_key = (rig.merged / "etc/ssh/ssh_host_ed25519_key.pub").read_text().split()
+    known.write_text(f"{bastion.known_hosts_line()}{inner} {target_key[0]} {target_key[1]}\n")
+    config = tmp_path / "jump/ssh_config"
+    config.write_text(
+        f"Host bastion\n  HostName {bastion.address}\n  User {jump_user}\n  IdentityFile {bastion.client_key}\n"
+        f"Host target\n  HostName {inner}\n  User root\n  IdentityFile {rig.client_key}\n  ProxyJump bastion\n"
+        f"Host *\n  IdentitiesOnly yes\n  UserKnownHostsFile {known}\n  ConnectTimeout 5\n"
+    )
+    return config
+
+
+def test_proxyjump_through_a_bastion_gives_the_direct_scan(
+    rig: Rig, bastion: tuple[Rig, str], client: tuple[Path, Path], tmp_path: Path
+) -> None:
+    jump, inner = bastion
+    # the host has no route of its own to the inner address: only the bastion reaches it
+    route = subprocess.run(["ip", "-o", "route", "get", inner], capture_output=True, text=True).stdout
+    assert rig.host_veth not in route and jump.host_veth not in route, route
+    config = jump_config(rig, jump, inner, tmp_path)
+    through = scan("ssh://target", "--ssh-config", str(config), "-o", str(tmp_path / "jump.json"))
+    assert through.returncode == 0, through.stderr
+    direct = scan("ssh://rig", "--ssh-config", str(client[0]), "-o", str(tmp_path / "direct.json"))
+    assert direct.returncode == 0, direct.stderr
+    a, b = (json.loads((tmp_path / f).read_text()) for f in ("jump.json", "direct.json"))
+    assert a["source"]["location"] == "ssh://target"
+    assert {k: v for k, v in a.items() if k != "source"} == {k: v for k, v in b.items() if k != "source"}
+    assert any(p.get("source") == "observed" and p["port"] == 6379 for s in a["services"] for p in s["ports"])
+
+
+def test_a_bastion_that_refuses_the_login_is_named(rig: Rig, bastion: tuple[Rig, str], tmp_path: Path) -> None:
+    jump, inner = bastion
+    config = jump_config(rig, jump, inner, tmp_path, jump_user="nobody-here")
+    done = scan("ssh://target", "--ssh-config", str(config), "--only", "os", "-o", str(tmp_path / "x.json"))
+    assert done.returncode == 2
+    assert f"ssh://nobody-here@{jump.address}" in done.stderr and "refused" in done.stderr, done.stderr
+    assert f"ssh://root@{inner}:22: the jump host refused" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "x.json").exists()
 
 
 # -- capture bundles -------------------------------------------------------------------

@@ -117,7 +117,13 @@ class Connection:
         for i, ep in enumerate(hops):
             if sock is None and i:
                 raise ConnectFailed(f"{ep.url()}: the jump host gave no channel")
-            client = self._client(ep, sock)
+            try:
+                client = self._client(ep, sock)
+            except (HostKeyError, LoginError) as exc:
+                if i + 1 == len(hops):
+                    raise
+                # say which hop refused: the user asked for the target, not the bastion
+                raise type(exc)(f"{self.endpoint.url()}: the jump host refused: {exc}") from None
             self.clients.append(client)
             if i + 1 < len(hops):
                 nxt = hops[i + 1]
