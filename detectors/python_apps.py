@@ -42,7 +42,7 @@ from modernize.detector import Detector
 from modernize.endpoints import classify_setting, endpoints_of_env
 from modernize.facts import Found, ServiceFacts
 from modernize.model import Evidence, FileRef, InitUnit, Library, Port, file_ref
-from modernize.parsers import provenance
+from modernize.parsers import provenance, pysettings
 from modernize.parsers.apprun import (
     Options,
     basename,
@@ -193,6 +193,7 @@ def _opts(server: str, args: tuple[str, ...]) -> Options:
     return parse_options(args, lambda o: o in _PY_WITH_VALUE, stop_at_first_arg=True)
 
 
+_SETTINGS_DEFAULT = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*[,:=]\s*['"]([\w.]+)['"]""")
 APP_MODULES = ("wsgi.py", "asgi.py", "app.py", "main.py", "application.py", "urls.py")
 
 
@@ -553,6 +554,8 @@ class PythonAppsDetector(Detector):
             sf.content_paths.append(FileRef(app, "content", evidence=(ev,)))
             self._project(snap, sf, app, la.workdir)
         self._health(snap, sf, la.workdir or app)
+        if kind == "app":
+            self._django(snap, sf, [b for b in dict.fromkeys((la.workdir, app)) if b])
         sf.endpoints.extend(endpoints_of_env(sf.env))
         sf.data_dirs.extend(data_dirs_of_env(sf.env))
         return sf
@@ -568,6 +571,31 @@ class PythonAppsDetector(Detector):
                 sf.attributes["health_path"] = found[0]
                 sf.evidence.append(Evidence("file", path, found[1], detail="health route"))
                 return
+
+    @staticmethod
+    def _django(snap: Snapshot, sf: ServiceFacts, bases: list[str]) -> None:
+        """A Django project's settings module (named by DJANGO_SETTINGS_MODULE, else by its
+        WSGI/ASGI module's setdefault), read without running it: the databases, caches and
+        brokers it connects to, its secrets, its media root (as under mod_wsgi)."""
+        from detectors.hosted_apps import django_settings  # (hosted_apps imports this module)
+
+        module = sf.attributes.get("django_settings")
+        target = sf.attributes.get("wsgi_app") or sf.attributes.get("asgi_app") or ""
+        for base in bases if not module else ():
+            for path in module_files(target, base)[:1]:
+                m = _SETTINGS_DEFAULT.search(snap.text(path) or "") if snap.exists(path) else None
+                if m:
+                    module = m.group(1)
+        if not module:
+            return
+        files = [f for f in pysettings.module_file(module, bases) if snap.exists(f)]
+        if not files:
+            return
+        snap.want(files[:1])  # second order: the settings file is named in another file
+        sf.framework = "django"
+        sf.attributes["django_settings"] = module
+        sf.config_files.append(file_ref(files[0], "config"))
+        django_settings(sf, files[0], pysettings.settings(snap.text(files[0]) or ""))
 
     @staticmethod
     def _setting(sf: ServiceFacts, key: str, value: str, path: str, line: int | None) -> None:

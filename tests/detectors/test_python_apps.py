@@ -195,3 +195,38 @@ def test_negatives() -> None:
     assert not inv.services
     inv = one("/usr/bin/celery -A tasks inspect ping")
     assert not [s for s in inv.services if s.found_by == ("python-apps",)]
+
+
+WIKI_UNIT = """[Unit]
+Description=wiki (gunicorn)
+
+[Service]
+User=wiki
+WorkingDirectory=/srv/wiki/src
+ExecStart=/srv/wiki/venv/bin/gunicorn --chdir /srv/wiki/src --bind 127.0.0.1:8010 wiki.wsgi:application
+Restart=on-failure
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def test_a_django_project_under_gunicorn_reads_its_settings() -> None:
+    """The apache-wsgi fixture's real Django project (startproject layout, production
+    settings), run by gunicorn from a systemd unit instead of mod_wsgi: the settings module
+    its wsgi.py names is read without running it."""
+    files = fixture_tree("apache-wsgi", "/srv/wiki")
+    files["/srv/wiki/venv/bin/gunicorn"] = b"#!/srv/wiki/venv/bin/python3\n"
+    files["/etc/systemd/system/wiki.service"] = WIKI_UNIT.encode()
+    files["/etc/systemd/system/multi-user.target.wants/wiki.service"] = Link("/etc/systemd/system/wiki.service")
+    inv = inventory(DETS, files)
+    wiki = by_id(inv, "python-app:/srv/wiki")  # the project around the venv and the code
+    assert wiki.framework == "django" and dict(wiki.attributes)["django_settings"] == "wiki.settings"
+    assert "/srv/wiki/src/wiki/settings.py" in {r.path for r in wiki.config_files}
+    deps = {(d.host, d.port) for d in inv.dependencies if d.source == wiki.id}  # type: ignore[attr-defined]
+    assert ("pg01.example.internal", 5432) in deps and ("cache01.example.internal", 6379) in deps
+    keys = {(s.key, s.path) for s in wiki.secrets}
+    assert ("SECRET_KEY", "/srv/wiki/src/wiki/settings.py") in keys
+    assert any(k.endswith("PASSWORD") and p.endswith("settings.py") for k, p in keys)
+    # the commented-out database is not a dependency
+    assert "mysql-old.example.internal" not in {h for h, _ in deps}
