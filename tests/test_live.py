@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -246,6 +247,42 @@ def test_ss_netstat_and_proc_net_give_the_same_listeners() -> None:
         {"proto": "tcp", "address": "0.0.0.0", "port": 80, "pid": 812},
         {"proto": "tcp", "address": "::", "port": 22, "pid": None},
     ]
+
+
+def _path_without(tmp_path: Path, missing: set[str], fake_ss: str | None = None) -> bytes:
+    """A PATH of this machine's tools minus MISSING (a host without them), maybe with a fake ss."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for d in ("/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"):
+        for tool in Path(d).iterdir() if Path(d).is_dir() else ():
+            link = bin_dir / tool.name
+            if tool.name not in missing and not link.exists() and not link.is_symlink():
+                link.symlink_to(tool)
+    if fake_ss is not None:
+        (bin_dir / "ss").write_text(f"#!/bin/sh\nprintf '%s\\n' '{fake_ss}'\n")
+        (bin_dir / "ss").chmod(0o755)
+    return f"PATH={bin_dir}\nexport PATH\n".encode()
+
+
+def test_a_host_without_ss_or_netstat_is_read_from_proc_net(tree: Path, tmp_path: Path) -> None:
+    # this process's own listener: found through /proc/net/tcp and its /proc/PID/fd
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        prefix = _path_without(tmp_path, {"ss", "netstat"})
+        survey = parse_survey(_run(survey_script(str(tree)), prefix), "test")
+    assert "ss" not in survey.sections and "netstat" not in survey.sections
+    assert R.socket_source(survey) == "proc"
+    assert "neither ss nor netstat" in (R.socket_note(survey) or "")
+    assert {"proto": "tcp", "address": "127.0.0.1", "port": port, "pid": os.getpid()} in R.listening(survey)
+
+
+def test_the_collector_takes_ss_when_the_host_has_it(tree: Path, tmp_path: Path) -> None:
+    line = 'tcp LISTEN 0 511 0.0.0.0:8081 0.0.0.0:* users:(("fake",pid=4242,fd=6))'
+    survey = parse_survey(_run(survey_script(str(tree)), _path_without(tmp_path, {"ss", "netstat"}, line)), "test")
+    assert R.socket_source(survey) == "ss" and R.socket_note(survey) is None
+    assert {"proto": "tcp", "address": "0.0.0.0", "port": 8081, "pid": 4242} in R.listening(survey)
 
 
 def test_process_units_from_cgroups() -> None:

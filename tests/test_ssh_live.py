@@ -98,6 +98,25 @@ def test_ssh_scan_is_the_directory_scan_plus_runtime_facts(rig: Rig, client: tup
     assert took < 120
 
 
+def test_a_target_without_ss_or_netstat_is_read_from_proc_net(
+    rig: Rig, client: tuple[Path, Path], tmp_path: Path
+) -> None:
+    # the rig is Debian minbase: no iproute2 (ss), no net-tools (netstat)
+    for d in ("bin", "sbin", "usr/bin", "usr/sbin"):
+        for tool in ("ss", "netstat"):
+            assert not (rig.merged / d / tool).exists(), f"/{d}/{tool}"
+    out = tmp_path / "x.json"
+    done = scan("ssh://rig", "--ssh-config", str(client[0]), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    inv = json.loads(out.read_text())
+    notes = {s["path"]: s["reason"] for s in inv["coverage"]["skipped"]}
+    assert "neither ss nor netstat" in notes["/.modernize/runtime/listening.jsonl"]
+    # and the fallback found the listener's owner (through /proc/PID/fd): the service is named by
+    # redis-server's executable (Debian links it to redis-check-rdb)
+    redis = [s for s in inv["services"] if any(p["port"] == 6379 and p.get("source") == "observed" for p in s["ports"])]
+    assert [s["id"] for s in redis] == ["process:/usr/bin/redis-check-rdb"]
+
+
 def test_unknown_host_key_stops_unless_accepted(rig: Rig, tmp_path: Path) -> None:
     known = tmp_path / "known_hosts"
     config = rig.ssh_config(tmp_path / "ssh_config", known)

@@ -163,14 +163,36 @@ def from_proc_net(sections: dict[str, bytes], owners: dict[int, int]) -> list[di
     return out
 
 
+def socket_source(survey: Survey) -> str:
+    """Which listing the listening sockets come from: "ss", "netstat" or "proc" (/proc/net)."""
+    for tool in ("ss", "netstat"):
+        if survey.sections.get(tool, b"").strip():
+            return tool
+    return "proc"
+
+
+def socket_note(survey: Survey) -> str | None:
+    """The coverage note for a host without ss (none when ss listed the sockets)."""
+    source = socket_source(survey)
+    if source == "netstat":
+        return "listening sockets from netstat -tulnp (the host has no ss)"
+    if source == "proc":
+        return (
+            "listening sockets from /proc/net/{tcp,tcp6,udp,udp6,unix} (the host has neither ss nor netstat); "
+            "owners from the /proc/PID/fd the login may read"
+        )
+    return None
+
+
 def listening(survey: Survey) -> list[dict[str, Any]]:
     """ss, else netstat, else /proc/net; owners ss/netstat could not name come from /proc."""
     s = survey.sections
     owners = socket_owners(_text(s.get("fds", b"")))
     proc = from_proc_net(s, owners)
-    if s.get("ss", b"").strip():
+    source = socket_source(survey)
+    if source == "ss":
         found = from_ss(_text(s["ss"]))
-    elif s.get("netstat", b"").strip():
+    elif source == "netstat":
         found = from_netstat(_text(s["netstat"]))
     else:
         found = [p for p in proc if p["proto"] != "unix"]

@@ -21,13 +21,13 @@ from modernize.errors import SourceError
 from modernize.live.collector import fetch_script, survey_script
 from modernize.live.connect import Connection, Run, StreamLost
 from modernize.live.frames import Survey, parse_survey
-from modernize.live.runtime_facts import runtime_files
+from modernize.live.runtime_facts import runtime_files, socket_note
 from modernize.live.settings import Options
 from modernize.live.target import Endpoint
 from modernize.snapshot import paths as P
 from modernize.snapshot.base import DEFAULT_MAX_FILE_SIZE
 from modernize.snapshot.declarations import Declaration, ReadMode
-from modernize.snapshot.live import LiveSnapshot
+from modernize.snapshot.live import RUNTIME, LiveSnapshot
 from modernize.snapshot.tarstream import TarFormatError, TarReader
 
 STREAM_ATTEMPTS = 3  # one round trip, tried again on a new connection when the link drops
@@ -135,6 +135,9 @@ class SshSnapshot(LiveSnapshot):
         for err in survey.errors:
             self.errors.append(f"{self.endpoint.url()}: {err}")
         self.load_survey(survey, runtime_files(survey))
+        # which tool listed the sockets: a host without ss is read another way, say so
+        if (why := socket_note(survey)) is not None:
+            self.coverage.note(f"{RUNTIME}/listening.jsonl", why)
         self.note_denied()
         try:
             self._fetch(self.plan(declarations))
