@@ -43,6 +43,9 @@ from modernize.snapshot import paths as P
 from modernize.snapshot.declarations import whole
 
 HEAD = 4096
+# the distribution's own executables: what their first bytes say (ELF or #!) is not worth
+# a second pass over a whole tarball; vendor and in-house software lives elsewhere
+SYSTEM_BIN = ("/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/", "/usr/lib/", "/lib/", "/usr/libexec/", "/usr/lib64/")
 CONFIG_SUFFIXES = (".conf", ".cfg", ".ini", ".yaml", ".yml", ".json", ".properties", ".toml", ".cnf")
 _CONFIG_OPT = re.compile(r"^-{1,2}(?:c|conf|config|cfg|settings|ini|properties|config[._-]?file|conf[._-]?file)$", re.I)
 _CONFIG_VAR = re.compile(r"(?:^|_)(?:CONF|CONFIG|CFG|SETTINGS)(?:_?FILE|_?PATH)?$", re.I)
@@ -105,7 +108,14 @@ class DaemonsDetector(Detector):
 
     @staticmethod
     def _is(snap: Snapshot, argv: tuple[str, ...]) -> bool:
-        return bool(argv) and argv[0].startswith("/") and snap.is_file(argv[0])
+        """An executable whose head the program's facts need (an interpreter's need none)."""
+        return (
+            bool(argv)
+            and argv[0].startswith("/")
+            and not argv[0].startswith(SYSTEM_BIN)
+            and not INTERPRETERS.match(basename(argv[0]))
+            and snap.is_file(argv[0])
+        )
 
     # -- what runs, and the files it is given ------------------------------------------------
     def _launch(
@@ -231,6 +241,8 @@ class DaemonsDetector(Detector):
                     break
             kind = "jar" if script and script.endswith(".jar") else "script"
             return Program(path, name, script, kind, (ev,))
+        if path.startswith(SYSTEM_BIN) and snap.is_file(path):
+            return Program(path, None, None, None, (ev,))  # the distribution's: not read (see SYSTEM_BIN)
         head = snap.head(path, HEAD) if path.startswith("/") and snap.is_file(path) else None
         if head is None:
             return Program(path, None, None, "missing" if path.startswith("/") else None, (ev,))

@@ -117,3 +117,49 @@ def test_a_link_replaced_later_in_the_stream_is_not_followed(tmp_path: Path) -> 
     snap.prefetch(list(whole("/srv/*/php/fpm/pool.d/*.conf")))
     assert not snap.exists("/srv/a/link")
     assert snap.read_text("/srv/a/php/fpm/pool.d/www.conf") == "[www]\n"
+
+
+def test_the_distributions_own_daemons_cost_no_second_pass(tmp_path: Path) -> None:
+    """Every server has enabled units whose executables are the distribution's
+    (/usr/sbin/cron ...): the daemons detector does not read their heads, which would
+    cost a second pass over the whole tarball; an in-house daemon under /opt still gets
+    its head read (/opt is kept on the way, so in the same pass) and its #! interpreter."""
+
+    unit = "[Service]\nExecStart={}\n[Install]\nWantedBy=multi-user.target\n"
+    files = {
+        "etc/systemd/system/cron.service": unit.format("/usr/sbin/cron -f"),
+        "etc/systemd/system/multi-user.target.wants/cron.service": "",
+        "usr/sbin/cron": "\x7fELF....",
+    }
+    registry = Registry.from_entry_points(autoload=False).select(only=["daemons"])
+
+    def scanned(extra: dict[str, str]) -> tuple[int, object]:
+        out = tmp_path / f"s{len(extra)}.tar"
+        with tarfile.open(out, "w") as tar:
+            for name, text in {**files, **extra}.items():
+                if name.endswith(".service") and "wants" in name:
+                    info = tarfile.TarInfo(name)
+                    info.type = tarfile.SYMTYPE
+                    info.linkname = "/" + name.replace("multi-user.target.wants/", "")
+                    tar.addfile(info)
+                    continue
+                data = text.encode()
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                info.mode = 0o755
+                tar.addfile(info, io.BytesIO(data))
+        snap = TarballSnapshot(str(out))
+        inv = scan(snap, registry).inventory
+        return snap.passes, inv
+
+    passes, inv = scanned({})
+    assert passes == 1
+    inhouse = {
+        "etc/systemd/system/acme.service": unit.format("/opt/acme/bin/acmed --config /opt/acme/etc/acme.ini"),
+        "etc/systemd/system/multi-user.target.wants/acme.service": "",
+        "opt/acme/bin/acmed": "#!/usr/bin/perl\nprint 1;\n",
+        "opt/acme/etc/acme.ini": "[server]\nport = 7070\n",
+    }
+    passes, inv = scanned(inhouse)
+    acme = next(s for s in inv.services if "acme" in s.id)  # type: ignore[attr-defined]
+    assert passes == 1 and acme.program.interpreter == "perl" and 7070 in [p.port for p in acme.ports]
