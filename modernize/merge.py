@@ -229,7 +229,10 @@ def _owner(li: Listener, services: list[ServiceFacts]) -> ServiceFacts | None:
             sf for sf in services if script and (script in sf.command or (sf.program and sf.program.script == script))
         ]
         return same[0] if len(same) == 1 else None
-    claim = [sf for sf in services if exe and (exe in sf.binaries or sf.command[:1] == (exe,))]
+    # the executable as resolved (/proc/PID/exe) and as started: Debian's redis-server is a
+    # link to redis-check-rdb, and the service knows the name it was started by
+    names = {x for x in (exe, li.cmdline[0] if li.cmdline else "") if x}
+    claim = [sf for sf in services if any(n in sf.binaries or sf.command[:1] == (n,) for n in names)]
     return claim[0] if len(claim) == 1 else None
 
 

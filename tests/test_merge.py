@@ -151,3 +151,21 @@ def test_a_port_goes_to_the_process_that_opened_it_not_to_any_python() -> None:
     assert ports["node-app:/srv/api"] == [3000]
     (adhoc,) = [s for s in inv.services if 9000 in [p.port for p in s.ports]]  # type: ignore[attr-defined]
     assert adhoc.classified is False and "/tmp/adhoc.py" in adhoc.command
+
+
+def test_a_listener_started_by_a_link_joins_the_service_named_by_it() -> None:
+    """Debian's redis-server is a link to redis-check-rdb: /proc/PID/exe says the latter,
+    the command line the former, and the service knows it by the name it was started with."""
+    f = Found()
+    f.host.hostname = "cache01"
+    redis = ServiceFacts("redis", "cache", binaries=["/usr/bin/redis-server"])
+    f.add(redis)
+    f.add(
+        Listener(
+            "tcp", "127.0.0.1", 6379, None, 5, "/usr/bin/redis-check-rdb", ("/usr/bin/redis-server", "127.0.0.1:6379"),
+            "redis",
+        )
+    )  # fmt: skip
+    inv = _inventory(f)
+    (svc,) = [s for s in inv.services if 6379 in [p.port for p in s.ports]]  # type: ignore[attr-defined]
+    assert svc.id == "redis" and svc.classified
