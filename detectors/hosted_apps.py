@@ -33,17 +33,18 @@ Rules followed:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from detectors.apache import LAYOUTS, envvars
 from detectors.nginx import MAINS
-from detectors.python_apps import FRAMEWORKS, PythonAppsDetector
+from detectors.python_apps import FRAMEWORKS, PythonAppsDetector, apply_venv
 from detectors.ruby_apps import RubyAppsDetector, rails_secret_files
 from modernize.detector import Detector
 from modernize.endpoints import DEFAULT_PORTS, classify_setting, parse_hostport, parse_url
 from modernize.facts import Endpoint, Found, ServiceFacts
-from modernize.model import Evidence, FileRef, Library, file_ref
+from modernize.model import Evidence, FileRef, file_ref
 from modernize.parsers import pysettings
 from modernize.parsers.apache import ApacheConfig, Effective, load
 from modernize.parsers.apprun import basename
@@ -243,17 +244,7 @@ class HostedAppsDetector(Detector):
             h = self._passenger_app(snap, software, unit, app, evidence, last("passengerapptype"))
             if h is None:
                 continue
-            lang_key = {"ruby": "passengerruby", "python": "passengerpython", "node": "passengernodejs"}[h.lang]
-            for key, attr in ((lang_key, "interpreter"), ("passengerappenv", "app_env"), ("railsenv", "app_env")):
-                hit = last(key)
-                if hit is not None and getattr(h, attr) is None:
-                    setattr(h, attr, hit.args[0])
-                    h.evidence.append(_ev(hit))
-            pu, pg = last("passengeruser"), last("passengergroup")
-            h.user = pu.args[0] if pu else None
-            h.group = pg.args[0] if pg else None
-            if h.user is None:
-                h.attributes["user_rule"] = "Passenger runs the app as the owner of its startup file"
+            _passenger_settings(h, last, _ev, "")  # Apache's keys, lower-cased: passengerappenv
             out.append(h)
         return out
 
@@ -324,17 +315,7 @@ class HostedAppsDetector(Detector):
             h = self._passenger_app(snap, "nginx", "nginx", app, evidence, None)
             if h is None:
                 continue
-            key = {"ruby": "passenger_ruby", "python": "passenger_python", "node": "passenger_nodejs"}[h.lang]
-            for name, attr in ((key, "interpreter"), ("passenger_app_env", "app_env"), ("rails_env", "app_env")):
-                x = last(name)
-                if x is not None and getattr(h, attr) is None:
-                    setattr(h, attr, x.args[0])
-                    h.evidence.append(_nev(x))
-            pu, pg = last("passenger_user"), last("passenger_group")
-            h.user = pu.args[0] if pu else None
-            h.group = pg.args[0] if pg else None
-            if h.user is None:
-                h.attributes["user_rule"] = "Passenger runs the app as the owner of its startup file"
+            _passenger_settings(h, last, _nev, "_")  # nginx's: passenger_app_env
             out.append(h)
         return out
 
@@ -418,15 +399,8 @@ class HostedAppsDetector(Detector):
             sf.packages += ["libapache2-mod-wsgi-py3", "python3-mod_wsgi", "mod_wsgi"]
         venv = PythonAppsDetector()._venv(snap, h.venv) if h.venv else None
         if venv is not None:
-            sf.runtime = venv.runtime
-            sf.evidence.extend(venv.evidence)
-            sf.attributes["venv"] = venv.path
-            dists = venv.dists
-            sf.attributes["python_packages"] = ",".join(f"{k}=={dists[k][1]}" for k in sorted(dists))
-            sf.libraries.extend(
-                Library("pypi", name, version, (Evidence("file", meta),)) for name, version, meta in dists.values()
-            )
-            fw = next((f for f in FRAMEWORKS if f in dists), None)
+            apply_venv(sf, venv)
+            fw = next((f for f in FRAMEWORKS if f in venv.dists), None)
             if fw:
                 sf.framework = fw
         if sf.runtime is None:
@@ -442,6 +416,23 @@ class HostedAppsDetector(Detector):
         for path in self._settings_files(snap, h)[:1]:
             sf.config_files.append(file_ref(path, "config"))
             django_settings(sf, path, pysettings.settings(snap.text(path) or ""))
+
+
+def _passenger_settings(h: Hosted, last: Callable[[str], Any], ev: Callable[[Any], Evidence], sep: str) -> None:
+    """Passenger's interpreter, app environment, user and group for the app, from the
+    directives `last` finds (Apache and nginx spell the same names, joined by SEP)."""
+    lang = {"ruby": "ruby", "python": "python", "node": "nodejs"}[h.lang]
+    for words, attr in ((("passenger", lang), "interpreter"), (("passenger", "app", "env"), "app_env"),
+                        (("rails", "env"), "app_env")):  # fmt: skip
+        hit = last(sep.join(words))
+        if hit is not None and getattr(h, attr) is None:
+            setattr(h, attr, hit.args[0])
+            h.evidence.append(ev(hit))
+    pu, pg = last(sep.join(("passenger", "user"))), last(sep.join(("passenger", "group")))
+    h.user = pu.args[0] if pu else None
+    h.group = pg.args[0] if pg else None
+    if h.user is None:
+        h.attributes["user_rule"] = "Passenger runs the app as the owner of its startup file"
 
 
 def _str(value: Any) -> tuple[str | None, str | None]:

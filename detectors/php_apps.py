@@ -103,6 +103,9 @@ class PhpAppsDetector(Detector):
             else:
                 facts += self._laravel(snap, found, app, socket)
         claimed = [r.path for sf in facts for r in (*sf.content_paths, *sf.data_dirs)]
+        # second order, all at once: each plain app's front controller (for its health route)
+        unclaimed = [r for r in served if not any(r == c or r.startswith(c.rstrip("/") + "/") for c in claimed)]
+        snap.want([f"{root}/index.php" for root in unclaimed if snap.exists(f"{root}/index.php")])
         for root in served:
             if any(root == c or root.startswith(c.rstrip("/") + "/") for c in claimed):
                 continue  # Laravel's public/, Drupal's web/, WordPress' wp-content ...
@@ -176,8 +179,7 @@ class PhpAppsDetector(Detector):
             sf.content_paths.append(
                 FileRef(code, "content", evidence=(Evidence("file", code, detail=f"the project around {root}"),))
             )
-        index = f"{root}/index.php"
-        snap.want([index])  # second order: one front controller per app, not every index.php
+        index = f"{root}/index.php"  # wanted in detect(), with the other apps'
         route = health_route(snap.text(index) or "")
         if route:
             sf.attributes["health_path"] = route[0]

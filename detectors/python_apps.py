@@ -212,8 +212,9 @@ class PythonAppsDetector(Detector):
         ),
         *whole(
             *(f"{r}/**/{name}" for r in APP_ROOTS for name in (*PROJECT_FILES, "gunicorn.conf.py", "manage.py")),
-            # the usual WSGI/ASGI modules and Django's urls.py: where an app's health route is
-            *(f"{r}/**/{name}" for r in APP_ROOTS for name in APP_MODULES),
+            # the usual WSGI/ASGI modules and Django's urls.py: where an app's health route is;
+            # Django's settings (a module or a package): kept on the first pass, no second one
+            *(f"{r}/**/{name}" for r in APP_ROOTS for name in (*APP_MODULES, "settings.py", "settings/*.py")),
             exclude=(*_NOISE, "site-packages", "dist-packages"),
         ),
     )
@@ -506,23 +507,8 @@ class PythonAppsDetector(Detector):
             self._python(snap, sf, la, ev)
         # the runtime and what the venv holds
         if venv is not None:
-            sf.runtime = venv.runtime
-            sf.evidence.extend(venv.evidence)
-            sf.attributes["venv"] = venv.path
+            apply_venv(sf, venv)
             dists = venv.dists
-            sf.attributes["python_packages"] = ",".join(f"{k}=={dists[k][1]}" for k in sorted(dists))
-            for key, (name, version, meta) in dists.items():
-                origin, where = venv.origins.get(key, (None, meta))
-                sf.libraries.append(
-                    Library(
-                        "pypi",
-                        name,
-                        version,
-                        (Evidence("file", where, 1 if where != meta else None),),
-                        origin.source if origin else None,
-                        origin.url if origin else None,
-                    )
-                )
             own = {"celery-beat": "celery", "celery-flower": "flower", "waitress-serve": "waitress"}.get(
                 software, server
             )
@@ -553,39 +539,38 @@ class PythonAppsDetector(Detector):
         if app:
             sf.content_paths.append(FileRef(app, "content", evidence=(ev,)))
             self._project(snap, sf, app, la.workdir)
-        self._health(snap, sf, la.workdir or app)
+        bases = [b for b in dict.fromkeys((la.workdir, app)) if b]
+        modules = _modules(snap, sf, bases)  # read once: for the health route and Django's settings
+        self._health(sf, modules.get(bases[0], []) if bases else [])
         if kind == "app":
-            self._django(snap, sf, [b for b in dict.fromkeys((la.workdir, app)) if b])
+            self._django(snap, sf, bases, modules)
         sf.endpoints.extend(endpoints_of_env(sf.env))
         sf.data_dirs.extend(data_dirs_of_env(sf.env))
         return sf
 
     @staticmethod
-    def _health(snap: Snapshot, sf: ServiceFacts, base: str | None) -> None:
+    def _health(sf: ServiceFacts, modules: list[tuple[str, str]]) -> None:
         """The app's health route, from its WSGI/ASGI module (or Django's urls.py)."""
-        target = sf.attributes.get("wsgi_app") or sf.attributes.get("asgi_app")
-        for path in module_files(target or "", base or ""):
-            text = snap.text(path) if snap.exists(path) else None
-            found = health_route(text or "")
+        for path, text in modules:
+            found = health_route(text)
             if found:
                 sf.attributes["health_path"] = found[0]
                 sf.evidence.append(Evidence("file", path, found[1], detail="health route"))
                 return
 
     @staticmethod
-    def _django(snap: Snapshot, sf: ServiceFacts, bases: list[str]) -> None:
+    def _django(snap: Snapshot, sf: ServiceFacts, bases: list[str], modules: dict[str, list[tuple[str, str]]]) -> None:
         """A Django project's settings module (named by DJANGO_SETTINGS_MODULE, else by its
         WSGI/ASGI module's setdefault), read without running it: the databases, caches and
         brokers it connects to, its secrets, its media root (as under mod_wsgi)."""
         from detectors.hosted_apps import django_settings  # (hosted_apps imports this module)
 
         module = sf.attributes.get("django_settings")
-        target = sf.attributes.get("wsgi_app") or sf.attributes.get("asgi_app") or ""
         for base in bases if not module else ():
-            for path in module_files(target, base)[:1]:
-                m = _SETTINGS_DEFAULT.search(snap.text(path) or "") if snap.exists(path) else None
-                if m:
-                    module = m.group(1)
+            wsgi = [text for path, text in modules.get(base, []) if not path.endswith("/urls.py")]
+            m = _SETTINGS_DEFAULT.search(wsgi[0]) if wsgi else None
+            if m:
+                module = m.group(1)
         if not module:
             return
         files = [f for f in pysettings.module_file(module, bases) if snap.exists(f)]
@@ -833,6 +818,38 @@ class PythonAppsDetector(Detector):
                 for k in ("name", "version"):
                     if meta.get(k):
                         sf.attributes[f"project_{k}"] = meta[k]
+
+
+def _modules(snap: Snapshot, sf: ServiceFacts, bases: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """Per base directory, the app's WSGI/ASGI module and Django's urls.py beside it that
+    exist, with their text (declared reads: APP_MODULES)."""
+    target = sf.attributes.get("wsgi_app") or sf.attributes.get("asgi_app") or ""
+    return {
+        base: [(path, snap.text(path) or "") for path in module_files(target, base) if snap.exists(path)]
+        for base in bases
+    }
+
+
+def apply_venv(sf: ServiceFacts, venv: Venv) -> None:
+    """What a venv tells of the app it runs: its Python, and the distributions it holds,
+    as libraries with where each came from (PEP 610's direct_url.json)."""
+    sf.runtime = venv.runtime
+    sf.evidence.extend(venv.evidence)
+    sf.attributes["venv"] = venv.path
+    dists = venv.dists
+    sf.attributes["python_packages"] = ",".join(f"{k}=={dists[k][1]}" for k in sorted(dists))
+    for key, (name, version, meta) in dists.items():
+        origin, where = venv.origins.get(key, (None, meta))
+        sf.libraries.append(
+            Library(
+                "pypi",
+                name,
+                version,
+                (Evidence("file", where, 1 if where != meta else None),),
+                origin.source if origin else None,
+                origin.url if origin else None,
+            )
+        )
 
 
 def _ex(ev: Evidence, excerpt: str) -> Evidence:

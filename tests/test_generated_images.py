@@ -51,7 +51,7 @@ from typing import Any
 import pytest
 import yaml
 
-from modernize.verify.project import command_of, compose_flags, substitute
+from modernize.verify.project import command_of, compose_flags, substitute, write_secrets
 from tests import containers as ct
 from tests.containers import container_rig  # noqa: F401  (registers the session fixture here)
 
@@ -60,7 +60,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("container_rig")]
 FIXTURES = ct.REPO / "fixtures"
 LISTEN_TIMEOUT = 30.0
 SETTLE = 10.0  # a service without ports must still run this long after its start
-SELF_SIGNED = ("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=test", "-days", "1")
 
 
 @dataclass(frozen=True)
@@ -273,37 +272,11 @@ def _env_values(out: Path, password: str) -> dict[str, str]:
     return env
 
 
-def _openssl(*args: str) -> None:
-    proc = subprocess.run(["openssl", *args], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, ct.output(proc)
-
-
 def _write_secrets(stack: Stack) -> None:
-    """The secret files compose mounts, as a user writes them: secrets/X from
-    secrets/X.example with CHANGE-ME replaced by the throwaway password; a *.key and its
-    *.crt or *.pem sibling get a fresh self-signed pair, a DH parameter file (*dh*.pem)
-    fresh parameters. All mode 0644 (containers run as other users)."""
-    secret_dir = stack.out / "secrets"
-    secret_dir.mkdir(exist_ok=True)
-    targets = []
-    for spec in (stack.compose.get("secrets") or {}).values():
-        src = substitute(spec.get("file", ""), stack.env)
-        if src.startswith("./secrets/"):  # not ca_bundle: a build secret from the host
-            targets.append(stack.out / src)
-    for key in [t for t in targets if t.suffix == ".key"]:
-        certs = [t for t in targets if t.suffix in (".crt", ".pem") and t.stem == key.stem]
-        crt = certs[0] if certs else key.with_suffix(".crt")
-        _openssl(*SELF_SIGNED[1:], "-keyout", str(key), "-out", str(crt))
-    for target in targets:
-        if target.exists():
-            pass
-        elif target.suffix == ".pem" and "dh" in target.stem.rsplit("-", 1)[-1]:
-            _openssl("dhparam", "-dsaparam", "-out", str(target), "2048")
-        else:
-            example = target.with_name(target.name + ".example")
-            assert example.is_file(), f"secret {target.name}: neither {target} nor {example} exists"
-            target.write_text(example.read_text().replace("CHANGE-ME", stack.password))
-        target.chmod(0o644)
+    """The secret files compose mounts, as a user writes them (what `modernize verify` makes:
+    modernize.verify.project.write_secrets); each must have its .example to start from."""
+    missing = write_secrets(stack.compose, stack.env, stack.out, stack.password)
+    assert not missing, f"secrets with no .example to start from: {missing}"
 
 
 def _build_all(stack: Stack) -> None:

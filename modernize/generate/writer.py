@@ -144,12 +144,12 @@ class OutputWriter:
         if self.root.exists() and not self.root.is_dir():
             raise UserError(f"{self.root}: exists and is not a directory")
         result = WriteResult()
+        lists = {"write": result.written, "unchanged": result.unchanged, "merged": result.merged,
+                 "conflict": result.conflicts, "beside": result.beside, "deleted": result.deleted}  # fmt: skip
         for rel in sorted(files):
             new = files[rel]
             action = self._decide(rel, new)
             mode = (modes or {}).get(rel, 0o755 if rel.endswith(".sh") else 0o644)
-            lists = {"write": result.written, "unchanged": result.unchanged, "merged": result.merged,
-                     "conflict": result.conflicts, "beside": result.beside, "deleted": result.deleted}  # fmt: skip
             lists[action.kind].append(rel)
             if dry_run:
                 self._diff(rel, action, result)
@@ -159,8 +159,7 @@ class OutputWriter:
                 continue  # the base stays: the user's file is not ours yet
             if action.kind in ("write", "merged", "conflict") and action.data is not None:
                 self._put(self._safe(rel), action.data, mode, keep_mode=action.kind != "write")
-            if action.kind != "beside":
-                self._record(rel, new)
+            self._record(rel, new)
         for rel in sorted(self.manifest):
             if rel in files or owns is None or not owns(rel):
                 continue

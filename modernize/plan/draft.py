@@ -57,6 +57,9 @@ class Context:
     strategy: str | None  # --strategy: official, distro, lift, or None for the default
     findings: list[PlanFinding] = field(default_factory=list)
     knowledge: dict[str, Any] = field(default_factory=dict)  # software -> Knowledge
+    # app id -> the server it runs inside, over every service the inventory has (the probes'
+    # health routes look through them), made once per plan
+    inside: dict[str, str] = field(default_factory=dict)
 
     @functools.cached_property
     def changed(self) -> frozenset[str]:

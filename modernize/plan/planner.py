@@ -93,6 +93,7 @@ def plan(
     know = load_knowledge() if knowledge is None else knowledge
     names = compose_names(inventory.services, previous)
     ctx = Context(inventory, images, names, opts.strategy, knowledge=know)
+    ctx.inside = hosted_apps(list(inventory.services), inventory.dependencies)
     chosen = [s for s in inventory.services if _selected(s, names[s.id], opts)]
     hosted = hosted_apps(chosen, inventory.dependencies)
     drafts: list[Draft] = []
@@ -960,8 +961,7 @@ def _health_path(svc: Service, ctx: Context) -> tuple[str, str]:
     proxies to, else /."""
     targets = [svc.id] + [dep.target for dep in ctx.inventory.dependencies if dep.source == svc.id and dep.target]
     # and the apps those run inside them (a PHP app behind nginx runs in php-fpm)
-    inside = hosted_apps(list(ctx.inventory.services), ctx.inventory.dependencies)
-    targets += sorted(app for app, host in inside.items() if host in targets)
+    targets += sorted(app for app, host in ctx.inside.items() if host in targets)
     targets += sorted(s.id for s in ctx.inventory.services if s.hosted_by and s.hosted_by in targets)
     for sid in targets:
         other = next((s for s in ctx.inventory.services if s.id == sid), None)

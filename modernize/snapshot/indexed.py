@@ -25,6 +25,16 @@ from modernize.snapshot.declarations import Declaration, ReadMode
 _NO_DIR = FileInfo("", "missing")
 
 
+def merge_requests(requests: Iterable[Declaration]) -> dict[str, Declaration]:
+    """Second-order reads by path, one each: a whole read covers a head or a tail."""
+    wanted: dict[str, Declaration] = {}
+    for d in requests:
+        old = wanted.get(d.pattern)
+        if old is None or (old.mode is not ReadMode.WHOLE and d.mode is ReadMode.WHOLE):
+            wanted[d.pattern] = d
+    return wanted
+
+
 class IndexedSnapshot(Snapshot):
     def __init__(self, location: str, **kwargs: int) -> None:
         super().__init__(location, **kwargs)

@@ -27,6 +27,7 @@ from modernize.live.target import Endpoint
 from modernize.snapshot import paths as P
 from modernize.snapshot.base import DEFAULT_MAX_FILE_SIZE
 from modernize.snapshot.declarations import Declaration, ReadMode
+from modernize.snapshot.indexed import merge_requests
 from modernize.snapshot.live import RUNTIME, LiveSnapshot
 from modernize.snapshot.tarstream import TarFormatError, TarReader
 
@@ -145,11 +146,7 @@ class SshSnapshot(LiveSnapshot):
             self._broken(exc)
 
     def fetch_more(self, requests: Iterable[Declaration]) -> None:
-        wanted: dict[str, Declaration] = {}
-        for d in requests:
-            old = wanted.get(d.pattern)
-            if old is None or (old.mode is not ReadMode.WHOLE and d.mode is ReadMode.WHOLE):
-                wanted[d.pattern] = d
+        wanted = merge_requests(requests)
         if not wanted:
             return
         if not self.complete:

@@ -22,7 +22,7 @@ from modernize.inflate import Stream, _Incremental, claim, close_all, open_strea
 from modernize.snapshot import paths as P
 from modernize.snapshot.base import DEFAULT_MAX_FILE_SIZE, DIR, FILE, SYMLINK, FileInfo, parts_match
 from modernize.snapshot.declarations import Declaration, Matcher, ReadMode, has_magic, literal_prefix
-from modernize.snapshot.indexed import IndexedSnapshot
+from modernize.snapshot.indexed import IndexedSnapshot, merge_requests
 from modernize.snapshot.tarstream import Member, TarFormatError, TarReader
 
 # Kept speculatively in the first pass (small files only, within the budget).
@@ -185,12 +185,7 @@ class TarballSnapshot(IndexedSnapshot):
         return Declaration("/usr" + decl.pattern, decl.mode, decl.size, decl.max_size, decl.exclude)
 
     def fetch_more(self, requests: Iterable[Declaration]) -> None:
-        wanted: dict[str, Declaration] = {}
-        for d in requests:
-            old = wanted.get(d.pattern)
-            # one path asked for twice: a whole read covers a head or tail
-            if old is None or (old.mode is not ReadMode.WHOLE and d.mode is ReadMode.WHOLE):
-                wanted[d.pattern] = d
+        wanted = merge_requests(requests)
         if not wanted:
             return
         if not self.complete:

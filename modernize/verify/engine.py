@@ -125,11 +125,13 @@ class Engine:
         test = (check or {}).get("Test") or []
         return bool(test) and test[0] != "NONE"
 
-    def exec(self, name: str, command: Sequence[str], user: str | None = None, env: Mapping[str, str] = {}) -> Call:
+    def exec(
+        self, name: str, command: Sequence[str], user: str | None = None, env: Mapping[str, str] | None = None
+    ) -> Call:
         args = ["exec"]
         if user:
             args += ["--user", user]
-        for key, value in env.items():
+        for key, value in (env or {}).items():
             args += ["-e", f"{key}={value}"]
         return self._c(*args, name, *command, timeout=90)
 

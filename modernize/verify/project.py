@@ -69,7 +69,7 @@ class Project:
                 raise UserError(f"compose.yaml: depends_on cycle {' -> '.join((*path, name))}")
             if name in done or name not in services:
                 return
-            for dep in _deps(services[name]):
+            for dep in deps_of(services[name]):
                 visit(dep, (*path, name))
             done.append(name)
 
@@ -78,7 +78,7 @@ class Project:
         return done
 
 
-def _deps(spec: Mapping[str, Any]) -> list[str]:
+def deps_of(spec: Mapping[str, Any]) -> list[str]:
     deps = spec.get("depends_on") or []
     return list(deps) if isinstance(deps, list | dict) else []
 
@@ -164,14 +164,19 @@ def _openssl(*args: str) -> None:
 
 
 def _write_secrets(project: Project) -> None:
-    """The secret files compose mounts: from their .example with CHANGE-ME replaced, a
-    fresh self-signed pair for a *.key and its certificate, DH parameters for a dhparam
-    file. Readable by all: the containers run as other users."""
+    write_secrets(project.compose, project.env, project.work, project.password)
+
+
+def write_secrets(compose: Mapping[str, Any], env: Mapping[str, str], base: Path, password: str) -> list[Path]:
+    """The secret files compose mounts, under BASE: from their .example with CHANGE-ME
+    replaced by PASSWORD, a fresh self-signed pair for a *.key and its certificate, DH
+    parameters for a dhparam file. Readable by all: the containers run as other users.
+    Returns the files that had no .example (written empty)."""
     targets: list[Path] = []
-    for spec in (project.compose.get("secrets") or {}).values():
-        src = substitute(spec.get("file", ""), project.env) if isinstance(spec, dict) else ""
+    for spec in (compose.get("secrets") or {}).values():
+        src = substitute(spec.get("file", ""), env) if isinstance(spec, dict) else ""
         if src.startswith("./secrets/"):  # not ca_bundle: a build secret from the host
-            targets.append(project.work / src)
+            targets.append(base / src)
     keys = [t for t in targets if t.suffix == ".key"]
     if keys and shutil.which("openssl") is None:
         raise UserError("verify makes throwaway TLS certificates with openssl: install it (apt-get install openssl)")
@@ -180,16 +185,21 @@ def _write_secrets(project: Project) -> None:
         crt = certs[0] if certs else key.with_suffix(".crt")
         _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=verify", "-days", "2",
                  "-keyout", str(key), "-out", str(crt))  # fmt: skip
+    missing = []
     for target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
             pass
         elif target.suffix == ".pem" and "dh" in target.stem.rsplit("-", 1)[-1]:
             _openssl("dhparam", "-dsaparam", "-out", str(target), "2048")
         else:
             example = target.with_name(target.name + ".example")
+            if not example.is_file():
+                missing.append(target)
             text = example.read_text(encoding="utf-8") if example.is_file() else ""
-            target.write_text(text.replace("CHANGE-ME", project.password), encoding="utf-8")
+            target.write_text(text.replace("CHANGE-ME", password), encoding="utf-8")
         target.chmod(0o644)
+    return missing
 
 
 def build_secrets(project: Project, spec: Mapping[str, Any]) -> dict[str, str]:

@@ -19,7 +19,7 @@ from modernize.plan.model import Plan, ServicePlan
 from modernize.verify import databases, state
 from modernize.verify.engine import Engine
 from modernize.verify.probes import run_probe
-from modernize.verify.project import PROXY_VARS, Project, build_secrets, command_of, prepare, run_flags
+from modernize.verify.project import PROXY_VARS, Project, build_secrets, command_of, deps_of, prepare, run_flags
 from modernize.verify.results import Outcome, ServiceResult
 
 # "open() "/var/x" failed (30: Read-only file system)", "[Errno 30] Read-only file system: '/x'"
@@ -45,8 +45,8 @@ def _published(spec: dict[str, Any], plan: ServicePlan | None) -> list[int]:
 
 
 class Verifier:
-    def __init__(self, project: Project, engine: Engine, timeout: float, echo: Callable[[str], None]) -> None:
-        self.p, self.engine, self.timeout, self.echo = project, engine, timeout, echo
+    def __init__(self, project: Project, engine: Engine, timeout: float) -> None:
+        self.p, self.engine, self.timeout = project, engine, timeout
         self.plans = {s.name: s for s in project.plan.services}
         self.results = {name: ServiceResult(name, self._software(name)) for name in project.order()}
         for name, why in project.skipped.items():
@@ -58,8 +58,8 @@ class Verifier:
         self.publish: dict[str, list[int]] = {}
 
     def _software(self, name: str) -> str:
-        plan = self.p.plan.services
-        return next((s.software for s in plan if s.name == name), "?")
+        plan = self.plans.get(name)
+        return plan.software if plan else "?"
 
     # -- build -------------------------------------------------------------------
     def build_all(self) -> None:
@@ -119,7 +119,7 @@ class Verifier:
             r.started = "no"
             r.problems.append("not started: no image")
             return
-        failed_deps = [d for d in _deps(spec) if self.results.get(d) and not self.results[d].up]
+        failed_deps = [d for d in deps_of(spec) if self.results.get(d) and not self.results[d].up]
         self.publish[name] = _published(spec, self.plans.get(name))
         container = self.p.name(name)
         flags = run_flags(self.p, name, self.volumes, self.publish[name])
@@ -255,11 +255,6 @@ class Verifier:
         return left
 
 
-def _deps(spec: dict[str, Any]) -> list[str]:
-    deps = spec.get("depends_on") or []
-    return list(deps)
-
-
 def _connects(port: int | None) -> bool:
     if port is None:
         return False
@@ -292,7 +287,7 @@ def verify(
     keep it out of what is written and printed)."""
     with tempfile.TemporaryDirectory(prefix="modernize-verify-") as tmp:
         project = prepare(out, Path(tmp) / "out", engine.name, image_map or [], ca_cert)
-        v = Verifier(project, engine, timeout, echo)
+        v = Verifier(project, engine, timeout)
         echo(f"verify: building {len(project.services)} service(s) with {engine.name}")
         v.build_all()
         left: list[str] = []
@@ -307,7 +302,7 @@ def verify(
             finally:
                 left = v.teardown(keep)
         outcome = Outcome(engine.name, [v.results[n] for n in sorted(v.results)], left, keep,
-                          {n: c for n, c in v.containers.items()} if keep else {})  # fmt: skip
+                          dict(v.containers) if keep else {})  # fmt: skip
         outcome.suggested = suggest
         outcome.prefix = project.prefix
     return outcome, project.plan, project.password
