@@ -23,11 +23,13 @@ from modernize.model import ConfigChange, Evidence, Package, PackageSource
 from modernize.parsers import apt
 from modernize.parsers.apt import LISTS
 from modernize.snapshot import Snapshot
-from modernize.snapshot.base import decode
-from modernize.snapshot.declarations import whole
+from modernize.snapshot.base import ReadResult, decode
+from modernize.snapshot.declarations import Declaration, ReadMode, matching_lines, whole
 from modernize.versions import make_version
 
 STATUS = "/var/lib/dpkg/status"
+LIST_MAX = 256 * 1024 * 1024  # a full archive's list is ~50 MB uncompressed
+OFFER_LINES = "^(Package|Version):"  # all apt.offers reads of a list
 _ETC_LINE = re.compile(r"^/etc/.*$", re.M)
 _OPT_TOP_LINE = re.compile(r"^/opt/[^/\n]*$", re.M)
 # Written by the system itself, not worth calling "the admin's own".
@@ -92,7 +94,8 @@ class DpkgDetector(Detector):
         *whole("/var/lib/dpkg/info/*.list", "/var/lib/dpkg/info/*.conffiles"),
         *whole("/etc/**"),
         # where packages came from: apt's lists (tens of MB for a full archive) and the logs
-        *whole(f"{LISTS}/*_Packages", f"{LISTS}/*_Packages.gz", f"{LISTS}/*_Packages.xz", max_size=256 * 1024 * 1024),
+        *matching_lines(OFFER_LINES, f"{LISTS}/*_Packages", max_size=LIST_MAX),
+        *whole(f"{LISTS}/*_Packages.gz", f"{LISTS}/*_Packages.xz", max_size=LIST_MAX),
         *whole("/var/log/dpkg.log*", "/var/log/apt/history.log*", max_size=64 * 1024 * 1024),
     )
     requires = ("package-sources",)
@@ -222,7 +225,14 @@ def origins(snap: Snapshot, found: Found, packages: list[Package]) -> list[Packa
     lists: list[tuple[str, dict[str, set[str]]]] = []
     unread = []
     for path in sorted(snap.glob(f"{LISTS}/*_Packages*")):
-        result = snap.read(path) if path.endswith(("_Packages", ".gz", ".xz")) else None
+        if path.endswith("_Packages"):  # only the fields that say what it offers: a live host filters them
+            result: ReadResult | None = snap.read(
+                path, Declaration(path, ReadMode.LINES, max_size=LIST_MAX, lines=OFFER_LINES)
+            )
+        elif path.endswith((".gz", ".xz")):
+            result = snap.read(path, Declaration(path, max_size=LIST_MAX))
+        else:
+            result = None
         data = apt.decompress(path, result.data) if result is not None and result.ok else None
         if data is None:
             unread.append(path)

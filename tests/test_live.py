@@ -19,9 +19,9 @@ from modernize.live.collector import fetch_script, survey_script
 from modernize.live.frames import parse_survey
 from modernize.live.target import Target, parse_url, resolve
 from modernize.snapshot.base import DIR, FILE, SYMLINK, ReadStatus
-from modernize.snapshot.declarations import Declaration, ReadMode
+from modernize.snapshot.declarations import Declaration, ReadMode, keep_lines
 from modernize.snapshot.live import LiveSnapshot, parse_listing
-from modernize.snapshot.ssh import read_fetch_reply
+from modernize.snapshot.ssh import FetchReply, read_fetch_reply
 
 
 @pytest.mark.parametrize(
@@ -160,19 +160,44 @@ def test_survey_holds_runtime_facts(tree: Path) -> None:
     assert b'"target": "/"' in files["mounts.jsonl"]
 
 
+PACKAGES = (
+    b"Package: redis-server\nVersion: 5:7.0.15-1~deb12u1\nDescription: Persistent key-value database\n"
+    b" Version: not a field, a continuation line\n\nPackage: nginx\nSource: nginx\nVersion: 1.22.1-9\n"
+    b"Description-md5: \x1e\xff binary-ish bytes\n\nPackage: last\nVersion: 1.0"  # no newline at the end
+)
+
+
 def test_fetch_sends_files_whole_in_one_tar_and_pieces_exactly(tree: Path) -> None:
+    lists = tree / "var/lib/apt/lists"
+    lists.mkdir(parents=True)
+    (lists / "deb_Packages").write_bytes(PACKAGES)
+    filt = "^(Package|Version):"
     script = fetch_script(
         ["/etc/hostname", "/etc/app/app.conf", "/srv/name with space.txt", "/etc/gone"],
-        [("head", 4, "/srv/big.bin"), ("tail", 3, "/srv/big.bin")],
+        [
+            ("head", "4", "/srv/big.bin"),
+            ("tail", "3", "/srv/big.bin"),
+            ("lines", filt, "/var/lib/apt/lists/deb_Packages"),
+            ("lines", filt, "/var/lib/apt/lists/gone_Packages"),
+        ],
         root=str(tree),
     )
-    reply = _run(script)
-    got: dict[str, tuple[ReadMode, bytes]] = {}
-    assert read_fetch_reply(io.BufferedReader(io.BytesIO(reply)), "test", got) == []  # type: ignore[arg-type]
+    reply = FetchReply()
+    read_fetch_reply(io.BufferedReader(io.BytesIO(_run(script))), "test", reply)  # type: ignore[arg-type]
+    assert reply.errors == []
+    got = reply.got
     assert got["/etc/hostname"] == (ReadMode.WHOLE, b"box\n")
     assert got["/srv/name with space.txt"][1] == b"ok\n"
-    assert "/etc/gone" not in got
+    assert "/etc/gone" not in got and "/etc/gone" in reply.denied
     assert got["/srv/big.bin"] == (ReadMode.TAIL, bytes([253, 254, 255]))
+    # the host's grep -E keeps exactly the lines Python's filter keeps (a directory scan's)
+    lines = got["/var/lib/apt/lists/deb_Packages"]
+    assert lines == (ReadMode.LINES, keep_lines(PACKAGES, filt))
+    assert (
+        lines[1]
+        == b"Package: redis-server\nVersion: 5:7.0.15-1~deb12u1\nPackage: nginx\nVersion: 1.22.1-9\nPackage: last\nVersion: 1.0\n"
+    )
+    assert "/var/lib/apt/lists/gone_Packages" in reply.denied
 
 
 def test_the_collector_writes_nothing(tree: Path, tmp_path: Path) -> None:
@@ -218,7 +243,7 @@ def test_plan_fetches_declared_files_and_pieces_of_large_ones(tree: Path) -> Non
     wanted = snap.plan([Declaration("/etc/app/*.conf"), Declaration("/srv/*.bin", ReadMode.HEAD, 64)])
     files, pieces = snap.split_requests(wanted)
     assert "/etc/app/app.conf" in files and "/etc/hostname" in files  # declared, and kept speculatively
-    assert pieces == [("head", 64, "/srv/big.bin")]
+    assert pieces == [("head", "64", "/srv/big.bin")]
 
 
 # -- tool output ---------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import subprocess
 import tarfile
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -49,12 +50,15 @@ TREE: dict[str, object] = {
     "/srv/app/package.json": '{"name": "shop"}\n',
     "/srv/app/node_modules/express/package.json": '{"name": "express"}\n',
     "/var/lib/dpkg/status": "Package: bash\nStatus: install ok installed\n",
+    "/var/lib/apt/lists/deb_Packages": "Package: bash\nVersion: 5.2\nDescription: GNU shell\n\n" * 40,
     "/var/empty": Dir(mode=0o711),
     "/proc/cpuinfo": "processor : 0\n",
     "/run/pipe": Special("fifo"),
 }
 MAX = 1024  # size bound for these tests: big.bin (4096 B) is over it
-EVERYTHING = [Declaration("/**"), Declaration("/srv/app/big.bin", ReadMode.HEAD, 16)]
+LISTS = "/var/lib/apt/lists/deb_Packages"  # 1760 B, over the bound: read by its lines
+KEPT = Declaration(LISTS, ReadMode.LINES, max_size=4 * MAX, lines="^(Package|Version):")
+EVERYTHING = [Declaration("/**"), Declaration("/srv/app/big.bin", ReadMode.HEAD, 16), KEPT]
 
 
 def _write_dir(root: Path) -> None:
@@ -135,6 +139,7 @@ def _capture(root: Path, dest: Path) -> Path:
         if info.kind == "file":
             source.read(info.path)
     source.read("/srv/app/big.bin", Declaration("/srv/app/big.bin", ReadMode.HEAD, 16))
+    source.read(LISTS, KEPT)
     with open(dest, "wb") as f:
         write_bundle(f, source.index(), source.log, ScanState.of(source))
     return dest
@@ -256,6 +261,14 @@ def test_head_and_tail_reads(snap: Snapshot) -> None:
     # a head read of a file over the bound is allowed (only whole reads are bounded)
     assert big.ok and big.data == b"x" * 16
     assert snap.tail("/etc/hostname", 3) == b"01\n"
+
+
+def test_lines_reads_keep_the_matching_lines_of_a_file_over_the_bound(snap: Snapshot) -> None:
+    assert snap.read(LISTS).status is ReadStatus.TOO_LARGE
+    kept = snap.read(LISTS, KEPT)
+    assert kept.ok and kept.data == b"Package: bash\nVersion: 5.2\n" * 40
+    over = snap.read(LISTS, replace(KEPT, max_size=MAX))  # the filter's bound is on the file read
+    assert over.status is ReadStatus.TOO_LARGE
 
 
 def test_memory_snapshot_is_strict() -> None:

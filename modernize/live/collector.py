@@ -48,8 +48,9 @@ def _heredoc(name: str, lines: list[str]) -> str:
     return f"{name}() {{\ncat <<'{LIST_END}'\n{body}{LIST_END}\n}}\n"
 
 
-def fetch_script(files: list[str], pieces: list[tuple[str, int, str]], root: str | None = None) -> bytes:
-    """FILES whole (one tar), PIECES as (head|tail, bytes, path); paths are absolute, as the host sees them."""
+def fetch_script(files: list[str], pieces: list[tuple[str, str, str]], root: str | None = None) -> bytes:
+    """FILES whole (one tar), PIECES as (head|tail, bytes, path) or (lines, filter, path);
+    paths are absolute, as the host sees them. A filter holds no blank (see Declaration)."""
     extra = _heredoc("mz_files", [_relative(p) for p in files if sendable(p)])
     extra += _heredoc("mz_pieces", [f"{how} {n} {_relative(p)}" for how, n, p in pieces if sendable(p)])
     return _script("mz_fetch", root=root, extra=extra)

@@ -5,8 +5,8 @@
 # Output: frames. A frame starts with the byte 0x1e, a tag and its arguments on
 # one line; its body runs to the next frame. The listing (L) and the file
 # archive (T) come last and run to the end of the stream. Files that cannot be
-# read are named on standard error as "0x1e D PATH" lines ("denied", never
-# "missing").
+# read are named in D frames ("denied", never "missing"). Standard error carries
+# nothing the reader needs (a relay such as Ansible may merge or drop it).
 export LC_ALL=C
 umask 077
 MZ_ROOT=${MZ_ROOT:-/}
@@ -114,22 +114,31 @@ mz_tar() {
   fi
 }
 
-# mz_pieces lists "head|tail BYTES PATH": each becomes a B frame of exactly BYTES
-# bytes (zeros after a file that shrank); mz_files lists the files sent whole in one tar.
+# mz_pieces lists "head|tail BYTES PATH" and "lines FILTER PATH". A head or tail
+# becomes a B frame of exactly BYTES bytes (zeros after a file that shrank); the
+# lines of PATH that the extended regular expression FILTER (anchored at ^, so no
+# line sent starts with 0x1e) matches become a G frame running to the next frame.
+# mz_files lists the files sent whole in one tar. Each file that cannot be read
+# is named in a D frame, all of them before the tar.
 mz_fetch() {
   mz_frame "V 1"
   cd "$MZ_ROOT" || { mz_frame "E cannot enter $MZ_ROOT"; return; }
   mz_pieces | while IFS=' ' read -r how n f; do
-    if [ -r "$f" ] && [ -f "$f" ]; then
+    if ! { [ -r "$f" ] && [ -f "$f" ]; }; then
+      mz_frame "D $f"
+    elif [ "$how" = lines ]; then
+      mz_frame "G $f"
+      grep -E -e "$n" -- "$f" 2>/dev/null
+    else
       mz_frame "B $how $n $f"
       { if [ "$how" = head ]; then head -c "$n" "$f"; else tail -c "$n" "$f"; fi; head -c "$n" /dev/zero; } 2>/dev/null | head -c "$n"
-    else
-      printf '\036D %s\n' "$f" >&2
     fi
   done
+  exec 3>&1 # the D frames go out while the readable names are gathered
   mz_readable=$(mz_files | while IFS= read -r f; do
-    if [ -r "$f" ]; then printf '%s\n' "$f"; else printf '\036D %s\n' "$f" >&2; fi
+    if [ -r "$f" ]; then printf '%s\n' "$f"; else mz_frame "D $f" >&3; fi
   done)
+  exec 3>&-
   if [ -z "$mz_readable" ]; then
     mz_frame "T none"
   else

@@ -286,7 +286,7 @@ class Snapshot(ABC):
             return ReadResult(ReadStatus.NOT_A_FILE, info=info, resolved=res.path)
         mode = decl.mode if decl else ReadMode.WHOLE
         limit = decl.max_size if decl and decl.max_size else self.max_file_size
-        if mode is ReadMode.WHOLE and info.size > limit:
+        if mode in (ReadMode.WHOLE, ReadMode.LINES) and info.size > limit:
             self.coverage.record(path, ReadStatus.TOO_LARGE)
             return ReadResult(ReadStatus.TOO_LARGE, info=info, resolved=res.path)
         log = self.log
@@ -303,7 +303,7 @@ class Snapshot(ABC):
                 log.fail(info.hardlink_to or res.path, exc.status.value)
             return ReadResult(exc.status, info=info, resolved=res.path)
         if log is not None:
-            log.keep(info.hardlink_to or res.path, mode, data, info.size)
+            log.keep(info.hardlink_to or res.path, mode, data, info.size, decl.lines if decl else "")
         return ReadResult(ReadStatus.OK, data, info, res.path)
 
     def read_bytes(self, path: str) -> bytes:

@@ -6,6 +6,7 @@ A bundle is a tar (zstd-compressed) that GNU tar can list and unpack:
     .modernize/capture/index           every entry's metadata (what a tarball's headers say)
     .modernize/capture/head/PATH       the longest head a detector read of a large file
     .modernize/capture/tail/PATH       likewise its tail
+    .modernize/capture/lines/PATH      the lines of a file a detector filtered (the filter: in the manifest)
     PATH ...                           every file read whole, at its own path
 
 Files that were never read are in the index only (their names, sizes and owners
@@ -39,6 +40,7 @@ META = ".modernize/capture/"
 MANIFEST = META + "manifest.json"
 INDEX = META + "index"
 _PIECE_DIRS = {ReadMode.HEAD: META + "head/", ReadMode.TAIL: META + "tail/"}
+_LINES_DIR = META + "lines/"
 HARDLINK = "hardlink"  # the index's kind for a file that is a hard link to another
 
 
@@ -122,6 +124,7 @@ def manifest(state: ScanState, log: ReadLog) -> dict[str, Any]:
         "login": None if state.uid is None else {"uid": state.uid, "gids": state.gids},
         "denied": sorted(log.denied),
         "failed": dict(sorted(log.failed.items())),
+        "line_filters": {path: log.lines[path][0] for path in sorted(log.lines)},
     }
 
 
@@ -155,6 +158,9 @@ def write_bundle(out: BinaryIO, entries: Iterable[FileInfo], log: ReadLog, state
         add(_member(INDEX, len(listing)), listing)
         for (path, mode), data in sorted(log.pieces.items(), key=lambda kv: (kv[0][0], kv[0][1].value)):
             add(_member(_PIECE_DIRS[mode] + path.lstrip("/"), len(data)), data)
+        for path in sorted(log.lines):
+            data = log.lines[path][1]
+            add(_member(_LINES_DIR + path.lstrip("/"), len(data)), data)
         for path in sorted(log.whole):
             data = log.whole[path]
             e = index.get(path) or FileInfo(path, FILE)
@@ -194,6 +200,7 @@ class BundleSnapshot(LiveSnapshot):
         self.pieces: dict[tuple[str, ReadMode], bytes] = {}
         self.failed: dict[str, ReadStatus] = {}
         self.origin: dict[str, str] = {}
+        self.manifest_filters: dict[str, str] = {}
         self.passes = 1
         self._open()
         self.settled = True  # nothing more can be fetched: a file not carried is unreadable
@@ -258,6 +265,7 @@ class BundleSnapshot(LiveSnapshot):
         self.denied.update(str(p) for p in data.get("denied", []))
         for path, status in (data.get("failed") or {}).items():
             self.failed[str(path)] = ReadStatus(status)
+        self.manifest_filters = {str(p): str(f) for p, f in (data.get("line_filters") or {}).items()}
 
     def _content(self, name: str, data: bytes) -> None:
         for mode, prefix in _PIECE_DIRS.items():
@@ -266,6 +274,11 @@ class BundleSnapshot(LiveSnapshot):
                 if path is not None:
                     self.pieces[(path, mode)] = data
                 return
+        if name.startswith(_LINES_DIR):
+            path = P.member_to_path(name[len(_LINES_DIR) :])
+            if path is not None and path in self.manifest_filters:
+                self.put(path, ReadMode.LINES, data, self.manifest_filters[path])
+            return
         if name.startswith(META):
             return  # a later format's extra: not a file of the server
         path = P.member_to_path(name)

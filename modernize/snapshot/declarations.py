@@ -19,6 +19,7 @@ class ReadMode(enum.Enum):
     HEAD = "head"  # the first `size` bytes (ELF headers, magic numbers)
     TAIL = "tail"  # the last `size` bytes (a zip's central directory)
     META = "meta"  # metadata only: existence, owner, size; nothing read
+    LINES = "lines"  # only the lines matching `lines` (apt's 50 MB lists for two fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +27,10 @@ class Declaration:
     """`pattern` is an absolute glob: `/etc/nginx/**`, `**/package.json`.
 
     `size` is the byte count for HEAD/TAIL; `max_size` overrides the source's size
-    bound for WHOLE reads (e.g. an rpmdb.sqlite). `exclude` names directories never
-    to descend into for this declaration (e.g. `node_modules`).
+    bound for WHOLE and LINES reads (e.g. an rpmdb.sqlite). `exclude` names directories
+    never to descend into for this declaration (e.g. `node_modules`). `lines` is the
+    LINES filter: an extended regular expression anchored at `^`, no blanks, that
+    means the same to Python's `re` and to `grep -E` (a live host filters remotely).
     """
 
     pattern: str
@@ -35,10 +38,15 @@ class Declaration:
     size: int = 0
     max_size: int = 0
     exclude: tuple[str, ...] = ()
+    lines: str = ""
 
     def __post_init__(self) -> None:
         if not self.pattern.startswith("/") and not self.pattern.startswith("**"):
             raise ValueError(f"declaration pattern must be absolute: {self.pattern!r}")
+        if (self.mode is ReadMode.LINES) != bool(self.lines):
+            raise ValueError(f"{self.pattern}: a LINES read needs a line filter, and only it has one")
+        if self.lines and (not self.lines.startswith("^") or re.search(r"[\s\\]", self.lines)):
+            raise ValueError(f"{self.pattern}: line filter {self.lines!r} must start with ^ and hold no blank or \\")
 
     def describe(self) -> str:
         extra = ""
@@ -46,6 +54,8 @@ class Declaration:
             extra = f" ({self.mode.value} {self.size} B)"
         elif self.mode is ReadMode.META:
             extra = " (metadata)"
+        elif self.mode is ReadMode.LINES:
+            extra = f" (lines matching {self.lines})"
         if self.exclude:
             extra += " (not in " + ", ".join(self.exclude) + ")"
         return self.pattern + extra
@@ -61,6 +71,49 @@ def head(size: int, *patterns: str) -> tuple[Declaration, ...]:
 
 def tail(size: int, *patterns: str) -> tuple[Declaration, ...]:
     return tuple(Declaration(p, ReadMode.TAIL, size=size) for p in patterns)
+
+
+def matching_lines(regex: str, *patterns: str, max_size: int = 0) -> tuple[Declaration, ...]:
+    return tuple(Declaration(p, ReadMode.LINES, max_size=max_size, lines=regex) for p in patterns)
+
+
+def keep_lines(data: bytes, regex: str) -> bytes:
+    """The lines of DATA that REGEX matches, each ending in a newline (as `grep -E` prints them)."""
+    heads = _literal_heads(regex)
+    if heads is not None:  # `^(Package|Version):`: C-speed finds, 5x a regex over apt's 50 MB list
+        return _lines_starting(data, heads)
+    rx = re.compile(b"(?:" + regex.encode() + b").*", re.MULTILINE)
+    return b"".join(m.group(0) + b"\n" for m in rx.finditer(data))
+
+
+_LITERAL = r"[A-Za-z0-9_:/=-]+"
+_HEADS = re.compile(rf"\^(?:\(({_LITERAL}(?:\|{_LITERAL})*)\))?({_LITERAL})?")
+
+
+def _literal_heads(regex: str) -> tuple[bytes, ...] | None:
+    """`^(a|b)c` as the literal line starts (b"ac", b"bc"); None for anything richer."""
+    m = _HEADS.fullmatch(regex)
+    if m is None or not (m.group(1) or m.group(2)):
+        return None
+    alts = (m.group(1) or "").split("|")
+    return tuple(dict.fromkeys((a + (m.group(2) or "")).encode() for a in alts))
+
+
+def _lines_starting(data: bytes, heads: tuple[bytes, ...]) -> bytes:
+    starts: set[int] = set()
+    for head in heads:
+        if data.startswith(head):
+            starts.add(0)
+        needle = b"\n" + head
+        i = data.find(needle)
+        while i >= 0:
+            starts.add(i + 1)
+            i = data.find(needle, i + 1)
+    out = []
+    for start in sorted(starts):
+        end = data.find(b"\n", start)
+        out.append(data[start:] + b"\n" if end < 0 else data[start : end + 1])
+    return b"".join(out)
 
 
 def glob_to_regex(pattern: str) -> str:
@@ -107,7 +160,7 @@ def _one(decl: Declaration) -> str:
     return rx
 
 
-_PRIORITY = {ReadMode.WHOLE: 0, ReadMode.TAIL: 1, ReadMode.HEAD: 2, ReadMode.META: 3}
+_PRIORITY = {ReadMode.WHOLE: 0, ReadMode.LINES: 1, ReadMode.TAIL: 2, ReadMode.HEAD: 3, ReadMode.META: 4}
 
 
 _WILD = re.compile(r"[*?\[]")
@@ -222,7 +275,7 @@ class Matcher:
     def __init__(self, declarations: Iterable[Declaration]) -> None:
         decls = sorted(set(declarations), key=lambda d: (_PRIORITY[d.mode], -d.max_size, -d.size, d.pattern))
         self.declarations = tuple(decls)
-        self._each: list[tuple[Declaration, re.Pattern[str]]] | None = None  # HEAD/TAIL ones, compiled on first use
+        self._each: list[tuple[Declaration, re.Pattern[str]]] | None = None  # LINES/HEAD/TAIL, compiled when used
         by_top: dict[str, list[tuple[int, Declaration]]] = {}
         anywhere: list[tuple[int, Declaration]] = []
         for i, d in enumerate(decls):
@@ -252,12 +305,20 @@ class Matcher:
                 best = other
         return None if best is None else self.declarations[best]
 
-    def partial(self, path: str) -> Declaration | None:
-        """The best HEAD or TAIL declaration for a path too large to read whole."""
+    def partial(self, path: str, size: int, bound: int) -> Declaration | None:
+        """The best LINES, HEAD or TAIL declaration for a file of SIZE bytes too large to
+        read whole (a LINES one only within its own bound, else BOUND)."""
         if self._each is None:
             self._each = [
                 (d, re.compile(_one(d) + "\\Z", re.DOTALL))
                 for d in self.declarations
-                if d.mode in (ReadMode.HEAD, ReadMode.TAIL)
+                if d.mode in (ReadMode.LINES, ReadMode.HEAD, ReadMode.TAIL)
             ]
-        return next((decl for decl, rx in self._each if rx.match(path)), None)
+        return next(
+            (
+                decl
+                for decl, rx in self._each
+                if (decl.mode is not ReadMode.LINES or size <= (decl.max_size or bound)) and rx.match(path)
+            ),
+            None,
+        )

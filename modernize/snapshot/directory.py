@@ -24,7 +24,7 @@ from modernize.snapshot.base import (
     ReadStatus,
     Snapshot,
 )
-from modernize.snapshot.declarations import Declaration, ReadMode
+from modernize.snapshot.declarations import Declaration, ReadMode, keep_lines
 
 
 def _kind(mode: int) -> str:
@@ -117,6 +117,7 @@ class DirectorySnapshot(Snapshot):
                 if not chunk:
                     break
                 chunks.append(chunk)
-            return b"".join(chunks)
+            data = b"".join(chunks)
+            return keep_lines(data, decl.lines) if mode is ReadMode.LINES and decl is not None else data
         finally:
             os.close(fd)

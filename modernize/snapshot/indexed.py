@@ -7,6 +7,7 @@ in-memory test source (which is built from a dict).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 from modernize.snapshot import paths as P
 from modernize.snapshot.base import (
@@ -20,7 +21,7 @@ from modernize.snapshot.base import (
     Resolved,
     Snapshot,
 )
-from modernize.snapshot.declarations import Declaration, ReadMode
+from modernize.snapshot.declarations import Declaration, ReadMode, keep_lines
 
 _NO_DIR = FileInfo("", "missing")
 
@@ -41,8 +42,9 @@ class IndexedSnapshot(Snapshot):
         self.entries: dict[str, FileInfo] = {"/": FileInfo("/", DIR, mode=0o755)}
         self._kids: dict[str, set[str]] = {"/": set()}
         self._sorted: dict[str, list[str]] = {}
-        # canonical path -> (mode, bytes); WHOLE content serves HEAD and TAIL too
+        # canonical path -> (mode, bytes); WHOLE content serves HEAD, TAIL and LINES too
         self.contents: dict[str, tuple[ReadMode, bytes]] = {}
+        self.line_filters: dict[str, str] = {}  # canonical path -> the filter its LINES content went through
         self.unreadable: set[str] = set()
         self.settled = False  # after the last pass: unfetched files read as unreadable
 
@@ -95,11 +97,24 @@ class IndexedSnapshot(Snapshot):
             self.contents.pop(child, None)
             self._drop_below(child)
 
-    def put(self, cpath: str, mode: ReadMode, data: bytes) -> None:
+    def put(self, cpath: str, mode: ReadMode, data: bytes, lines: str = "") -> None:
         have = self.contents.get(cpath)
         if have is not None and have[0] is ReadMode.WHOLE:
             return
         self.contents[cpath] = (mode, data)
+        if mode is ReadMode.LINES:
+            self.line_filters[cpath] = lines
+
+    def _serves(self, source: str, decl: Declaration) -> bool:
+        """Do the contents held for SOURCE answer DECL (a whole file answers every mode)?"""
+        have = self.contents.get(source)
+        if have is None:
+            return False
+        if have[0] is ReadMode.WHOLE:
+            return True
+        if have[0] is not decl.mode:
+            return False
+        return decl.mode is not ReadMode.LINES or self.line_filters.get(source) == decl.lines
 
     # -- primitives -----------------------------------------------------------------
     def resolve(self, path: str, *, follow: bool = True) -> Resolved:
@@ -128,19 +143,19 @@ class IndexedSnapshot(Snapshot):
         source = info.hardlink_to or cpath
         if source in self.unreadable:
             raise ReadFailed(cpath, ReadStatus.UNREADABLE)
-        have = self.contents.get(source)
-        mode = decl.mode if decl else ReadMode.WHOLE
-        if have is None or (have[0] is not ReadMode.WHOLE and have[0] is not mode):
+        ask = replace(decl, pattern=source, exclude=()) if decl else Declaration(source)
+        if not self._serves(source, ask):
             if self.settled:
                 raise ReadFailed(cpath, ReadStatus.UNREADABLE)
-            ask = Declaration(source, mode, decl.size if decl else 0, decl.max_size if decl else 0)
             raise NotYetRead([ask])
-        data = have[1]
-        if have[0] is ReadMode.WHOLE and decl is not None:
-            if mode is ReadMode.HEAD:
+        have_mode, data = self.contents[source]
+        if have_mode is ReadMode.WHOLE and decl is not None:
+            if decl.mode is ReadMode.HEAD:
                 return data[: decl.size]
-            if mode is ReadMode.TAIL:
+            if decl.mode is ReadMode.TAIL:
                 return data[-decl.size :] if decl.size else b""
+            if decl.mode is ReadMode.LINES:
+                return keep_lines(data, decl.lines)
         return data
 
     # -- batching --------------------------------------------------------------------
@@ -154,12 +169,12 @@ class IndexedSnapshot(Snapshot):
             if res.status is not ReadStatus.OK or res.info is None or res.info.kind != FILE:
                 continue
             source = res.info.hardlink_to or res.path or decl.pattern
-            have = self.contents.get(source)
-            if source in self.unreadable or (have is not None and (have[0] is ReadMode.WHOLE or have[0] is decl.mode)):
+            ask = replace(decl, pattern=source, exclude=())
+            if source in self.unreadable or self._serves(source, ask):
                 continue
-            if decl.mode is ReadMode.WHOLE and res.info.size > (decl.max_size or self.max_file_size):
+            if decl.mode in (ReadMode.WHOLE, ReadMode.LINES) and res.info.size > (decl.max_size or self.max_file_size):
                 continue  # it will read as too large: no pass can change that
-            out.append(Declaration(source, decl.mode, decl.size, decl.max_size))
+            out.append(ask)
         return out
 
     def settle(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import stat as st
 from collections.abc import Iterable
+from dataclasses import replace
 
 from modernize.live.frames import Survey
 from modernize.snapshot import paths as P
@@ -27,9 +28,15 @@ from modernize.snapshot.base import (
 )
 from modernize.snapshot.declarations import Declaration, Matcher, ReadMode, has_magic, literal_prefix
 from modernize.snapshot.indexed import IndexedSnapshot
-from modernize.snapshot.tarball import CONFIG_ROOTS, NOISE_DIRS, SPECULATIVE_BUDGET, SPECULATIVE_MAX, USRMERGE
+from modernize.snapshot.tarball import NOISE_DIRS, SPECULATIVE_MAX, USRMERGE
 
 RUNTIME = "/.modernize/runtime"
+# Kept speculatively from a live host: a tarball's pass sees every byte anyway, a link
+# does not. /etc is where second-order reads land (includes, a unit's EnvironmentFile);
+# app trees (/srv, /opt, /home) are mostly data and cost the wire more than the round
+# trip they might save (10,000 small files under /srv: +0.5 s).
+LIVE_SPECULATIVE_ROOTS = ("/etc/",)
+LIVE_SPECULATIVE_BUDGET = 16 * 1024 * 1024
 _FIND_KINDS = {"f": FILE, "d": DIR, "l": SYMLINK, "p": FIFO, "c": CHAR, "b": BLOCK, "s": SOCKET}
 
 
@@ -180,14 +187,10 @@ class LiveSnapshot(IndexedSnapshot):
         host's symlinks) plus, within a budget, small files under the config roots (so
         that second-order reads rarely cost another round trip), as a tarball pass keeps."""
         decls = list(declarations)
-        decls += [
-            Declaration("/usr" + d.pattern, d.mode, d.size, d.max_size, d.exclude)
-            for d in decls
-            if d.pattern.startswith(USRMERGE)
-        ]
+        decls += [replace(d, pattern="/usr" + d.pattern) for d in decls if d.pattern.startswith(USRMERGE)]
         matcher = Matcher(decls)
         wanted: dict[str, Declaration] = {}
-        budget = SPECULATIVE_BUDGET
+        budget = LIVE_SPECULATIVE_BUDGET
         for path, info in self.entries.items():
             if info.kind != FILE or path in self.contents:
                 continue
@@ -196,7 +199,7 @@ class LiveSnapshot(IndexedSnapshot):
                 if (
                     info.size <= SPECULATIVE_MAX
                     and budget > 0
-                    and path.startswith(CONFIG_ROOTS)
+                    and path.startswith(LIVE_SPECULATIVE_ROOTS)
                     and not any(n in path for n in NOISE_DIRS)
                 ):
                     budget -= info.size
@@ -204,12 +207,12 @@ class LiveSnapshot(IndexedSnapshot):
                 continue
             if decl.mode is ReadMode.META:
                 continue
-            if decl.mode is ReadMode.WHOLE and info.size > (decl.max_size or self.max_file_size):
-                partial = matcher.partial(path)
+            if decl.mode in (ReadMode.WHOLE, ReadMode.LINES) and info.size > (decl.max_size or self.max_file_size):
+                partial = matcher.partial(path, info.size, self.max_file_size)
                 if partial is None:
                     continue
                 decl = partial
-            wanted[path] = Declaration(path, decl.mode, decl.size, decl.max_size)
+            wanted[path] = replace(decl, pattern=path, exclude=())
         # what a declaration reaches only through a symlink (a named link, /etc/php/*/ ...)
         for decl in declarations:
             if decl.mode is ReadMode.META or decl.pattern.startswith("**"):
@@ -220,7 +223,7 @@ class LiveSnapshot(IndexedSnapshot):
             for hit in hits:
                 if any(f"/{x}/" in hit for x in decl.exclude):
                     continue
-                for req in self.missing_contents([Declaration(hit, decl.mode, decl.size, decl.max_size)]):
+                for req in self.missing_contents([replace(decl, pattern=hit, exclude=())]):
                     wanted.setdefault(req.pattern, req)
         return wanted
 
@@ -232,17 +235,20 @@ class LiveSnapshot(IndexedSnapshot):
         dirs = pattern[len(pdir) :].strip("/").split("/")[:-1]
         return any(has_magic(c) and c != "**" for c in dirs)
 
-    def split_requests(self, wanted: dict[str, Declaration]) -> tuple[list[str], list[tuple[str, int, str]]]:
-        """Whole files (one tar) and pieces (head/tail of a file larger than the piece)."""
+    def split_requests(self, wanted: dict[str, Declaration]) -> tuple[list[str], list[tuple[str, str, str]]]:
+        """Whole files (one tar) and pieces: (head|tail, bytes, path) of a file larger than
+        the piece, (lines, filter, path) for the lines of a file the host filters."""
         files: list[str] = []
-        pieces: list[tuple[str, int, str]] = []
+        pieces: list[tuple[str, str, str]] = []
         for path in sorted(wanted):
             decl = wanted[path]
             info = self.entries.get(path)
             if info is None:
                 continue
-            if decl.mode is ReadMode.WHOLE or info.size <= decl.size:
+            if decl.mode is ReadMode.LINES:
+                pieces.append((decl.mode.value, decl.lines, path))
+            elif decl.mode is ReadMode.WHOLE or info.size <= decl.size:
                 files.append(path)
             else:
-                pieces.append((decl.mode.value, decl.size, path))
+                pieces.append((decl.mode.value, str(decl.size), path))
         return files, pieces

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from modernize.snapshot import paths as P
 from modernize.snapshot.base import DEFAULT_MAX_FILE_SIZE, DIR, FILE, FileInfo
-from modernize.snapshot.declarations import Declaration, ReadMode
+from modernize.snapshot.declarations import Declaration, ReadMode, keep_lines
 from modernize.snapshot.directory import DirectorySnapshot
 
 RUNTIME = "/.modernize/runtime"
@@ -109,6 +109,8 @@ class LocalSnapshot(DirectorySnapshot):
                 return data[: decl.size]
             if decl is not None and decl.mode is ReadMode.TAIL:
                 return data[-decl.size :] if decl.size else b""
+            if decl is not None and decl.mode is ReadMode.LINES:
+                return keep_lines(data, decl.lines)
             return data
         return super()._load(cpath, info, decl)
 

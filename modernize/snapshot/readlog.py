@@ -17,11 +17,16 @@ from modernize.snapshot.declarations import ReadMode
 class ReadLog:
     whole: dict[str, bytes] = field(default_factory=dict)  # canonical path -> the file
     pieces: dict[tuple[str, ReadMode], bytes] = field(default_factory=dict)  # the longest head / tail read
+    lines: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # canonical path -> (filter, lines kept)
     denied: set[str] = field(default_factory=set)
     failed: dict[str, str] = field(default_factory=dict)  # canonical path -> ReadStatus value
 
-    def keep(self, cpath: str, mode: ReadMode, data: bytes, size: int) -> None:
+    def keep(self, cpath: str, mode: ReadMode, data: bytes, size: int, lines: str = "") -> None:
         self.failed.pop(cpath, None)
+        if mode is ReadMode.LINES:
+            if cpath not in self.whole:
+                self.lines[cpath] = (lines, data)
+            return
         if mode is ReadMode.WHOLE or len(data) >= size:
             self.whole.setdefault(cpath, data)
             return
@@ -40,4 +45,5 @@ class ReadLog:
 
     @property
     def bytes_kept(self) -> int:
-        return sum(map(len, self.whole.values())) + sum(map(len, self.pieces.values()))
+        kept = sum(map(len, self.whole.values())) + sum(map(len, self.pieces.values()))
+        return kept + sum(len(data) for _, data in self.lines.values())

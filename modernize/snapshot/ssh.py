@@ -13,8 +13,8 @@ retried a bounded number of times, on a new connection.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from modernize.errors import SourceError
@@ -32,7 +32,6 @@ from modernize.snapshot.live import RUNTIME, LiveSnapshot
 from modernize.snapshot.tarstream import TarFormatError, TarReader
 
 STREAM_ATTEMPTS = 3  # one round trip, tried again on a new connection when the link drops
-_DENIED = re.compile(rb"^\x1eD (.*)$", re.MULTILINE)
 
 
 class SshSnapshot(LiveSnapshot):
@@ -113,20 +112,22 @@ class SshSnapshot(LiveSnapshot):
         if not files and not pieces:
             return
         self.passes += 1
-        got: dict[str, tuple[ReadMode, bytes]] = {}
+        reply = FetchReply()
 
         def read(f: BinaryIO) -> None:
-            got.clear()
-            self.errors.extend(read_fetch_reply(f, self.endpoint.url(), got))
+            nonlocal reply
+            reply = FetchReply()  # a retry starts over
+            read_fetch_reply(f, self.endpoint.url(), reply)
 
-        _, _status, err = self._round_trip(fetch_script(files, pieces), read)
-        for path, (mode, data) in got.items():
+        self._round_trip(fetch_script(files, pieces), read)
+        self.take_reply(reply, wanted)
+
+    def take_reply(self, reply: FetchReply, wanted: dict[str, Declaration]) -> None:
+        self.errors.extend(reply.errors)
+        for path, (mode, data) in reply.got.items():
             self.bytes_received += len(data)
-            self.put(path, mode, data)
-        for m in _DENIED.finditer(err):
-            denied = P.member_to_path(m.group(1).decode("utf-8", "surrogateescape"))
-            if denied is not None:
-                self.denied.add(denied)
+            self.put(path, mode, data, wanted[path].lines if path in wanted else "")
+        self.denied.update(reply.denied)
         # asked, not denied, not sent: gone since the listing (or unreadable): do not ask again
         self.unreadable.update(p for p in wanted if p not in self.contents and p not in self.denied)
 
@@ -166,31 +167,50 @@ class SshSnapshot(LiveSnapshot):
         return {"kind": self.kind, "location": self.location}
 
 
-def read_fetch_reply(f: BinaryIO, where: str, got: dict[str, tuple[ReadMode, bytes]]) -> list[str]:
-    """Read a fetch reply (B frames, then one tar stream) into GOT; return the collector's errors."""
+def read_fetch_reply(f: BinaryIO, where: str, reply: FetchReply) -> None:
+    """Read a fetch reply (B, G and D frames, then one tar stream) into REPLY."""
     if not f.readline().startswith(b"\x1eV"):
         raise StreamLost(f"{where}: the collector did not start")
+    line = f.readline()
     while True:
-        line = f.readline()
         if not line:
             raise StreamLost(f"{where}: the reply ended early (the connection dropped?)")
         head = line[1:].rstrip(b"\n").decode("utf-8", "surrogateescape")
         tag, _, rest = head.partition(" ")
+        line = b""
         if tag == "B":
             how, n_text, name = rest.split(" ", 2)
             n = int(n_text)
             data = f.read(n)
             if len(data) < n:
                 raise StreamLost(f"{where}: the reply ended inside {name}")
-            path = P.member_to_path(name)
-            if path is not None:
-                got[path] = (ReadMode(how), data)
+            if (path := P.member_to_path(name)) is not None:
+                reply.got[path] = (ReadMode(how), data)
+        elif tag == "G":  # matching lines, up to the next frame
+            kept = bytearray()
+            while (line := f.readline()) and not line.startswith(b"\x1e"):
+                kept += line
+            if (path := P.member_to_path(rest)) is not None:
+                reply.got[path] = (ReadMode.LINES, bytes(kept))
+            continue
+        elif tag == "D":
+            if (path := P.member_to_path(rest)) is not None:
+                reply.denied.add(path)
         elif tag == "T":
             if rest != "none":
-                _read_tar(f, where, got)
-            return []
+                _read_tar(f, where, reply.got)
+            return
         elif tag == "E":
-            return [f"{where}: {rest}"]
+            reply.errors.append(f"{where}: {rest}")
+            return
+        line = f.readline()
+
+
+@dataclass
+class FetchReply:
+    got: dict[str, tuple[ReadMode, bytes]] = field(default_factory=dict)
+    denied: set[str] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
 
 
 def _read_tar(f: BinaryIO, where: str, got: dict[str, tuple[ReadMode, bytes]]) -> None:

@@ -16,12 +16,13 @@ import lzma
 import os
 import zlib
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from modernize.errors import CorruptArchiveError, SourceError
 from modernize.inflate import Stream, _Incremental, claim, close_all, open_stream, sniff
 from modernize.snapshot import paths as P
 from modernize.snapshot.base import DEFAULT_MAX_FILE_SIZE, DIR, FILE, SYMLINK, FileInfo, parts_match
-from modernize.snapshot.declarations import Declaration, Matcher, ReadMode, has_magic, literal_prefix
+from modernize.snapshot.declarations import Declaration, Matcher, ReadMode, has_magic, keep_lines, literal_prefix
 from modernize.snapshot.indexed import IndexedSnapshot, merge_requests
 from modernize.snapshot.tarstream import Member, TarFormatError, TarReader
 
@@ -58,7 +59,7 @@ class TarballSnapshot(IndexedSnapshot):
         self._budget = speculative_budget
         self._indexed = False
         self._hardlinks: list[tuple[FileInfo, str]] = []  # (link, target) as met in the stream
-        self._partial: Callable[[str], Declaration | None] | None = None
+        self._partial: Callable[[str, int, int], Declaration | None] | None = None
         self._chase: dict[str, Declaration] = {}
         self._declared_links: list[tuple[str, Declaration]] = []
         self._links: list[str] = []  # every symlink member, sorted after the first pass
@@ -97,9 +98,7 @@ class TarballSnapshot(IndexedSnapshot):
         # Second pass only for what a declaration covers through a symlink we could
         # not foresee (e.g. an unusual link to another disk's tree).
         # Declared symlinks whose target came earlier in the stream:
-        needed = self.missing_contents(
-            Declaration(link, d.mode, d.size, d.max_size) for link, d in self._declared_links
-        )
+        needed = self.missing_contents(replace(d, pattern=link, exclude=()) for link, d in self._declared_links)
         for decl in declarations:
             # `**` never follows symlinked directories (as glob does): where nothing but
             # `**` can cross a directory link, the in-stream match already saw every member
@@ -107,7 +106,7 @@ class TarballSnapshot(IndexedSnapshot):
                 continue
             hits = self.glob(decl.pattern) if has_magic(decl.pattern) else [decl.pattern]
             needed += self.missing_contents(
-                Declaration(h, decl.mode, decl.size, decl.max_size) for h in hits if not self._excluded(h, decl)
+                replace(decl, pattern=h, exclude=()) for h in hits if not self._excluded(h, decl)
             )
         if needed:
             self.fetch_more(needed)
@@ -182,7 +181,7 @@ class TarballSnapshot(IndexedSnapshot):
 
     @staticmethod
     def _usrmerge_twin(decl: Declaration) -> Declaration:
-        return Declaration("/usr" + decl.pattern, decl.mode, decl.size, decl.max_size, decl.exclude)
+        return replace(decl, pattern="/usr" + decl.pattern)
 
     def fetch_more(self, requests: Iterable[Declaration]) -> None:
         wanted = merge_requests(requests)
@@ -303,13 +302,15 @@ class TarballSnapshot(IndexedSnapshot):
         if decl.mode is ReadMode.META:
             return
         limit = decl.max_size or self.max_file_size
-        if decl.mode is ReadMode.WHOLE and size > limit:
-            partial = self._partial(path) if self._partial else None
+        if decl.mode in (ReadMode.WHOLE, ReadMode.LINES) and size > limit:
+            partial = self._partial(path, size, self.max_file_size) if self._partial else None
             if partial is None:
                 return  # recorded as too large when someone reads it
             decl = partial
         if decl.mode is ReadMode.WHOLE:
             data = reader.read_data(m)
+        elif decl.mode is ReadMode.LINES:  # kept filtered: apt's lists are tens of MB for two fields
+            data = keep_lines(reader.read_data(m), decl.lines)
         elif m.sparse is not None and size > limit:
             return  # a head or tail of a sparse file means inflating all of it
         elif decl.mode is ReadMode.HEAD:
@@ -317,7 +318,7 @@ class TarballSnapshot(IndexedSnapshot):
         else:
             data = reader.read_tail(m, decl.size)
         self.bytes_kept += len(data)
-        self.put(path, decl.mode, data)
+        self.put(path, decl.mode, data, decl.lines)
 
     def _check_hardlinks(self) -> None:
         for info, to in self._hardlinks:

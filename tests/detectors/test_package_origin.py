@@ -74,6 +74,21 @@ def test_from_the_lists_archive_third_party_and_local() -> None:
     }
 
 
+def test_a_full_archive_list_is_read_past_the_default_size_bound() -> None:
+    """bookworm's main list is ~50 MB: over the 8 MiB bound on whole reads, so only its
+    Package and Version lines are read (a live host sends just those)."""
+    filler = "".join(_stanza(f"lib{i:06d}", "1.0") for i in range(110_000))  # ~9 MB, as a real list
+    got = _origins(
+        {
+            "/etc/apt/sources.list": SOURCES,
+            MAIN: filler + _stanza("nginx", "1.22.1-9+deb12u1") + _stanza("libssl3", "3.0.11-1~deb12u2"),
+        }
+    )
+    assert len(filler) > 8 * 1024 * 1024
+    assert got["nginx"] == got["libssl3"] == "archive"
+    assert got["wkhtmltox"] == "local"
+
+
 def test_local_from_the_lists_names_them_as_evidence() -> None:
     inv = inventory(
         [DpkgDetector, PackageSourcesDetector],
