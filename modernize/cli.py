@@ -40,6 +40,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(schema_app, name="schema")
 
 EXIT_OK, EXIT_DETECTOR_ERRORS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_ANOTHER_ROUND = 10  # `collector --relay`: a round is to run on the host first
 
 
 def _version(value: bool) -> None:
@@ -399,12 +400,58 @@ def capture_cmd(
 
 
 @app.command("collector")
-def collector_cmd() -> None:
+def collector_cmd(
+    relay: Annotated[
+        str | None,
+        typer.Option(
+            "--relay",
+            help="A folder of rounds run by a relay (an Ansible playbook): replay them, then write the "
+            "next round's script (exit 10) or, when none is missing, the bundle (-o).",
+        ),
+    ] = None,
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="With --relay: the bundle to write (.tar.zst).")
+    ] = "capture.tar.zst",
+    name: Annotated[str | None, typer.Option("--name", help="With --relay: the host's name, for messages.")] = None,
+    max_file_size: MaxFileSizeOpt = DEFAULT_MAX_FILE_SIZE,
+    quiet: QuietOpt = False,
+) -> None:
     """Print the collector script the SSH source runs on a host (POSIX sh, reads only):
-    `sh -s < collect.sh` prints the runtime facts and the file listing."""
-    from modernize.live.collector import survey_script
+    `sh -s < collect.sh` prints the runtime facts and the file listing. With --relay, take
+    a collection round by round through someone else's channel (docs/ansible/)."""
+    if relay is None:
+        from modernize.live.collector import survey_script
 
-    sys.stdout.buffer.write(survey_script())
+        sys.stdout.buffer.write(survey_script())
+        return
+    from modernize import outpath
+    from modernize.capture import capture, to_file
+    from modernize.snapshot.relay import NeedRound, RelaySnapshot
+
+    target = outpath.single_file(output, "capture.tar.zst", [relay])
+    if target is None:
+        raise UserError("--relay writes its bundle to a file: give -o FILE")
+    snap = RelaySnapshot(relay, name=name or "", max_file_size=max_file_size)
+    label = name or Path(relay).name
+    try:
+        got = capture(
+            snap, _registry([], []), to_file(target), check=lambda inv: _require_os(inv, f"relay {label}", snap)
+        )
+    except NeedRound as more:
+        typer.echo(f"{label}: round {more.number}: run {more.script} on the host; save what it prints as {more.output}")
+        raise typer.Exit(EXIT_ANOTHER_ROUND) from None
+    finally:
+        snap.close()
+    if not quiet:
+        typer.echo(
+            f"captured {got.result.inventory.host.hostname or label} in {snap.round_trips} rounds: "
+            f"{got.files} files read whole, metadata of {got.entries} entries, into {target}"
+        )
+    _warn(got.result.inventory)
+    for err in snap.errors:
+        typer.echo(f"error: {err}", err=True)
+    if got.result.failed or not snap.complete or got.errors:
+        raise typer.Exit(EXIT_DETECTOR_ERRORS)
 
 
 @detectors_app.command("list")

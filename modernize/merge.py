@@ -246,11 +246,16 @@ def attach_listeners(services: list[ServiceFacts], listeners: list[Listener]) ->
         owner = _owner(li, services)
         if owner is None:
             key = li.unit or (" ".join(li.cmdline[:2]) if _INTERPRETERS.match(exe.rsplit("/", 1)[-1]) else exe)
-            key = key or f"pid {li.pid}"
+            # no process at all: its owner is in another PID namespace (a container) or the kernel (nfsd)
+            unowned = not key and li.pid is None
+            key = key or (f"pid {li.pid}" if li.pid is not None else f"unowned {li.proto}/{li.port}")
             owner = extra.get(key)
             if owner is None:
-                owner = ServiceFacts(software=key.rsplit("/", 1)[-1], kind="other", name=key, found_by="merge")
+                software = "unknown" if unowned else key.rsplit("/", 1)[-1]
+                owner = ServiceFacts(software=software, kind="other", name=key, found_by="merge")
                 owner.attributes["unclassified"] = "true"
+                if unowned:
+                    owner.attributes["owner"] = "not visible: another PID namespace (a container) or the kernel"
                 owner.command = li.cmdline
                 owner.user = li.user
                 owner.evidence.extend(li.evidence)

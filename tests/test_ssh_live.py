@@ -371,3 +371,54 @@ def test_a_fleet_of_two_aliases_and_an_ansible_inventory(rig: Rig, tmp_path: Pat
     assert inv["source"]["location"] == f"ssh://mzscan@{rig.address}:22"
     skipped = {s["path"]: s["reason"] for s in inv["coverage"]["skipped"]}
     assert skipped.get("/root") == "denied"  # it logged in as mzscan, not root
+
+
+# -- Ansible ---------------------------------------------------------------------------
+PLAYBOOK = Path(__file__).resolve().parent.parent / "docs/ansible/collect.yml"
+
+
+def test_the_ansible_playbook_collects_a_bundle_that_scans_as_the_ssh_scan(
+    rig: Rig, client: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """docs/ansible/collect.yml with ansible-core (from PyPI, the dev extras) against the
+    rig: its bundle scans to the SSH scan's inventory, and the host keeps nothing of it."""
+    config, known = client
+    playbook = Path(sys.executable).parent / "ansible-playbook"
+    if not playbook.exists():
+        pytest.skip("ansible-core is not installed (pip install -e '.[dev]')")
+    hosts = tmp_path / "hosts.ini"
+    hosts.write_text(
+        f"[servers]\nrig ansible_host={rig.address} ansible_user=root ansible_ssh_private_key_file={rig.client_key}\n"
+        f"[servers:vars]\nansible_ssh_common_args='-o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes'\n"
+    )
+    out = tmp_path / "bundles"
+    env = {k: v for k, v in os.environ.items() if k not in ("SSH_AUTH_SOCK",) and not k.startswith("ANSIBLE_")}
+    env |= {"ANSIBLE_HOME": str(tmp_path / "ansible-home"), "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
+            "ANSIBLE_NOCOLOR": "1", "ANSIBLE_PYTHON_INTERPRETER": sys.executable}  # fmt: skip
+    before = upper_state(rig)
+    done = subprocess.run(
+        [str(playbook), "-i", str(hosts), str(PLAYBOOK), "-e", f"modernize_out={out}",
+         "-e", f"modernize_cmd={Path(sys.executable).parent / 'modernize'}"],
+        capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "rig" in done.stdout and "failed=0" in done.stdout
+    # Ansible made its ~/.ansible/tmp (so /root changed) and emptied it; nothing else changed on the host
+    ansible = ("root/.ansible", "root")
+    after = {k: v for k, v in upper_state(rig).items() if k != "root" and not k.startswith("root/.ansible")}
+    assert after == {k: v for k, v in before.items() if k not in ansible}
+    leftovers = (
+        list((rig.merged / "root/.ansible/tmp").glob("*")) if (rig.merged / "root/.ansible/tmp").exists() else []
+    )
+    assert leftovers == []
+    bundle = out / "rig.tar.zst"
+    assert sorted(p.name for p in (out / "rig.rounds").glob("*.sh")) == [
+        f"round-{n}.sh" for n in range(1, len(list((out / "rig.rounds").glob("*.sh"))) + 1)
+    ]
+    assert scan(str(bundle), "-o", str(tmp_path / "relay.json")).returncode == 0
+    assert scan("ssh://rig", "--ssh-config", str(config), "-o", str(tmp_path / "live.json")).returncode == 0
+    relay = json.loads((tmp_path / "relay.json").read_text())
+    live = json.loads((tmp_path / "live.json").read_text())
+    assert relay["source"]["captured_kind"] == "relay"
+    assert {k: v for k, v in relay.items() if k != "source"} == {k: v for k, v in live.items() if k != "source"}
+    assert any(p.get("source") == "observed" and p["port"] == 6379 for s in relay["services"] for p in s["ports"])

@@ -25,9 +25,22 @@ def _script(main: str, *, root: str | None = None, extra: str = "") -> bytes:
     if root is not None:
         head += f"MZ_ROOT={shlex.quote(root)}\n"
     # main runs with /dev/null as stdin: the rest of the script is stdin, nothing may eat it
-    return (head + library() + extra + f"mz_main() {{\n  {main}\n}}\nmz_main </dev/null\n").encode(
+    return (head + library() + extra + f"mz_main() {{\n  {main}\n}}\n" + _CALL.decode()).encode(
         "utf-8", "surrogateescape"
     )
+
+
+_CALL = b"mz_main </dev/null\n"
+_CALL_ENCODED = b"mz_main </dev/null 2>/dev/null | mz_encode\n"
+
+
+def for_relay(script: bytes) -> bytes:
+    """SCRIPT with its output encoded as text between marker lines (see mz_encode), for a
+    relay whose channel carries text only and may mix standard error in (Ansible's script
+    module over a terminal)."""
+    if not script.endswith(_CALL):
+        raise ValueError("not a collector script")
+    return script[: -len(_CALL)] + _CALL_ENCODED
 
 
 def survey_script(root: str | None = None) -> bytes:

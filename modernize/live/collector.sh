@@ -12,6 +12,19 @@ umask 077
 MZ_ROOT=${MZ_ROOT:-/}
 
 mz_frame() { printf '\036%s\n' "$*"; }
+
+# for a relay that carries text only (Ansible's script module): standard input as
+# base64, or as od's hex where base64 is missing, between two marker lines
+mz_encode() {
+  if mz_have base64; then
+    echo "MZ-BEGIN base64"
+    base64
+  else
+    echo "MZ-BEGIN hex"
+    od -An -v -tx1
+  fi
+  echo "MZ-END"
+}
 mz_have() { command -v "$1" >/dev/null 2>&1; }
 
 mz_identity() {

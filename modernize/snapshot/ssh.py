@@ -15,15 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from modernize.errors import SourceError
 from modernize.live.collector import fetch_script, survey_script
-from modernize.live.connect import Connection, Run, StreamLost
+from modernize.live.connect import Connection, StreamLost
 from modernize.live.frames import Survey, parse_survey
 from modernize.live.runtime_facts import runtime_files, socket_note
 from modernize.live.settings import Options
-from modernize.live.target import Endpoint
 from modernize.snapshot import paths as P
 from modernize.snapshot.base import DEFAULT_MAX_FILE_SIZE
 from modernize.snapshot.declarations import Declaration, ReadMode
@@ -34,21 +33,39 @@ from modernize.snapshot.tarstream import TarFormatError, TarReader
 STREAM_ATTEMPTS = 3  # one round trip, tried again on a new connection when the link drops
 
 
+class Reply(Protocol):
+    """One collector run: its standard output, then its exit status and standard error."""
+
+    def read(self, fn: Callable[[BinaryIO], object]) -> object: ...
+    def finish(self) -> tuple[int, bytes]: ...
+
+
+class Link(Protocol):
+    """What runs the collector on the host: an SSH connection, or a relay (relay.py)."""
+
+    round_trips: int
+
+    def open(self) -> None: ...
+    def close(self) -> None: ...
+    def run(self, script: bytes) -> Reply: ...
+
+
 class SshSnapshot(LiveSnapshot):
     kind = "ssh"
 
     def __init__(
         self,
-        endpoint: Endpoint,
+        link: Link,
         options: Options,
         *,
+        where: str,
         location: str,
         max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     ) -> None:
         super().__init__(location, max_file_size=max_file_size)
-        self.endpoint = endpoint
+        self.where = where  # who we talk to, for messages
         self.options = options
-        self.conn = Connection(endpoint, options)
+        self.conn = link
         self.conn.open()
         self.retries = 0
         self.bytes_received = 0
@@ -69,7 +86,7 @@ class SshSnapshot(LiveSnapshot):
                 self.conn.close()
                 self.conn.open()
             try:
-                run: Run = self.conn.run(script)
+                run = self.conn.run(script)
                 result = run.read(read)
                 status, err = run.finish()
                 return result, status, err
@@ -79,7 +96,7 @@ class SshSnapshot(LiveSnapshot):
         raise StreamLost(f"{last} (tried {STREAM_ATTEMPTS} times)")
 
     def _survey(self) -> Survey:
-        where = self.endpoint.url()
+        where = self.where
 
         def read(f: BinaryIO) -> bytes:
             data = f.read()
@@ -117,7 +134,7 @@ class SshSnapshot(LiveSnapshot):
         def read(f: BinaryIO) -> None:
             nonlocal reply
             reply = FetchReply()  # a retry starts over
-            read_fetch_reply(f, self.endpoint.url(), reply)
+            read_fetch_reply(f, self.where, reply)
 
         self._round_trip(fetch_script(files, pieces), read)
         self.take_reply(reply, wanted)
@@ -135,7 +152,7 @@ class SshSnapshot(LiveSnapshot):
     def prefetch(self, declarations: list[Declaration]) -> None:
         survey = self._survey()
         for err in survey.errors:
-            self.errors.append(f"{self.endpoint.url()}: {err}")
+            self.errors.append(f"{self.where}: {err}")
         self.load_survey(survey, runtime_files(survey))
         # which tool listed the sockets: a host without ss is read another way, say so
         if (why := socket_note(survey)) is not None:
@@ -239,4 +256,5 @@ def open_ssh(
 
     target = parse_url(url)
     endpoint = resolve(target, load_config(ssh_config), identity=identity)
-    return SshSnapshot(endpoint, options, location=target.url(), max_file_size=max_file_size)
+    link = Connection(endpoint, options)
+    return SshSnapshot(link, options, where=endpoint.url(), location=target.url(), max_file_size=max_file_size)
