@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -367,3 +368,47 @@ def test_cli_collector_prints_the_script() -> None:
     done = _cli("collector")
     assert done.returncode == 0 and done.stdout.startswith("#!/bin/sh")
     assert "mz_survey" in done.stdout and done.stdout.encode() == survey_script()
+
+
+# -- a busybox host ----------------------------------------------------------------------------------
+@pytest.fixture()
+def busybox_path(tmp_path: Path) -> str:
+    """A PATH of busybox applets only, as on Alpine or an appliance (Debian's busybox:
+    its find has no -printf, its tar no -T)."""
+    found = shutil.which("busybox")
+    if found is None:
+        pytest.skip("busybox is not installed (.ci/run installs it)")
+    tools = tmp_path / "busybox-bin"
+    tools.mkdir()
+    listed = subprocess.run([found, "--list"], capture_output=True, text=True, check=True).stdout.split()
+    for applet in listed:
+        (tools / applet).symlink_to(found)
+    return str(tools)
+
+
+def test_a_busybox_host_lists_and_sends_what_a_gnu_host_does(tree: Path, busybox_path: str) -> None:
+    def run(script: bytes, path: str | None) -> bytes:
+        env = {"PATH": path} if path else None
+        shell = f"{path}/sh" if path else "sh"
+        return subprocess.run([shell, "-s"], input=script, capture_output=True, check=True, timeout=60, env=env).stdout
+
+    gnu = parse_survey(run(survey_script(str(tree)), None), "gnu")
+    bb = parse_survey(run(survey_script(str(tree)), busybox_path), "busybox")
+    assert (gnu.listing_format, bb.listing_format) == ("gnu", "stat")  # busybox find has no -printf
+
+    def entries(survey: object) -> dict[str, tuple[object, ...]]:
+        return {i.path: (i.kind, i.size, i.mode, i.uid, i.gid, i.linkname) for i in parse_listing(survey)}  # type: ignore[arg-type]
+
+    assert entries(bb) == entries(gnu)
+    assert bb.processes and "mounts" in bb.sections
+    files = ["/etc/hostname", "/etc/app/app.conf", "/srv/name with space.txt", "/etc/gone"]
+    pieces = [("head", "4", "/srv/big.bin"), ("lines", "^port", "/etc/app/app.conf")]
+    replies = []
+    for path in (None, busybox_path):
+        reply = FetchReply()
+        data = run(fetch_script(files, pieces, root=str(tree)), path)
+        read_fetch_reply(io.BufferedReader(io.BytesIO(data)), "test", reply)  # type: ignore[arg-type]
+        replies.append(reply)
+    gnu_reply, bb_reply = replies
+    assert bb_reply.got == gnu_reply.got and bb_reply.denied == gnu_reply.denied == {"/etc/gone"}
+    assert bb_reply.got["/srv/name with space.txt"] == (ReadMode.WHOLE, b"ok\n")  # sent as a frame, not a tar

@@ -113,25 +113,35 @@ mz_survey() {
   mz_listing
 }
 
-# tar of the names on standard input: GNU tar, else busybox tar, else pax
+# tar of the names on standard input: GNU tar, or a tar that takes -T (bsdtar, a
+# busybox built with it); mz_tar_ok says whether there is one
+mz_tar_ok() {
+  tar -cf - -T /dev/null >/dev/null 2>&1
+}
 mz_tar() {
   if tar --version 2>/dev/null | grep -q 'GNU tar'; then
     tar -cf - --no-recursion --no-unquote --ignore-failed-read -T -
-  elif mz_have tar; then
-    tar -cf - -T -
-  elif mz_have pax; then
-    pax -w -x ustar -d
   else
-    echo "no tar and no pax on the target" >&2
-    return 1
+    tar -cf - -T -
   fi
+}
+
+# without such a tar (Debian's busybox has no -T): one B frame a file, exactly its
+# size when listed here (zeros after a file that shrank, cut where it grew)
+mz_each() {
+  while IFS= read -r f; do
+    n=$(wc -c <"$f" 2>/dev/null) || continue
+    n=$((n + 0))
+    mz_frame "B whole $n $f"
+    { cat "$f"; head -c "$n" /dev/zero; } 2>/dev/null | head -c "$n"
+  done
 }
 
 # mz_pieces lists "head|tail BYTES PATH" and "lines FILTER PATH". A head or tail
 # becomes a B frame of exactly BYTES bytes (zeros after a file that shrank); the
 # lines of PATH that the extended regular expression FILTER (anchored at ^, so no
 # line sent starts with 0x1e) matches become a G frame running to the next frame.
-# mz_files lists the files sent whole in one tar. Each file that cannot be read
+# mz_files lists the files sent whole in one tar (or B frames, see mz_each). Each file that cannot be read
 # is named in a D frame, all of them before the tar.
 mz_fetch() {
   mz_frame "V 1"
@@ -154,8 +164,11 @@ mz_fetch() {
   exec 3>&-
   if [ -z "$mz_readable" ]; then
     mz_frame "T none"
-  else
+  elif mz_tar_ok; then
     mz_frame "T"
     printf '%s\n' "$mz_readable" | mz_tar
+  else
+    printf '%s\n' "$mz_readable" | mz_each
+    mz_frame "T none"
   fi
 }
