@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -69,6 +70,25 @@ def test_a_fleet_goes_on_when_a_host_is_down(tmp_path: Path) -> None:
     r1 = json.loads((tmp_path / "r1/report.json").read_text())
     assert sorted(h["hostname"] for h in r1["hosts"]) == ["cms01", "web01"]
     assert (tmp_path / "r1/report.json").read_bytes() == (tmp_path / "r2/report.json").read_bytes()
+
+
+def test_a_host_that_fails_on_a_later_run_leaves_no_inventory_passing_for_this_one(tmp_path: Path) -> None:
+    web = materialize("python-web", tmp_path / "hosts")
+    cms = materialize("lamp", tmp_path / "hosts")
+    out = tmp_path / "fleet"
+    assert modernize("scan", str(web), str(cms), "-o", str(out)).returncode == 0
+    earlier = (out / "lamp.json").read_bytes()
+    shutil.rmtree(cms)  # the source is gone: exit 2, nothing written
+    again = modernize("scan", str(web), str(cms), "-o", str(out))
+    assert again.returncode == 1, again.stderr
+    hosts = {h["name"]: h for h in json.loads((out / "fleet.json").read_text())["hosts"]}
+    assert hosts["lamp"]["status"] == "failed" and hosts["lamp"]["inventory"] is None
+    assert "an earlier run's inventory is now lamp.json.previous" in hosts["lamp"]["error"]
+    assert sorted(p.name for p in out.iterdir()) == ["fleet.json", "lamp.json.previous", "python-web.json"]
+    assert (out / "lamp.json.previous").read_bytes() == earlier  # kept, not lost
+    report = modernize("report", *sorted(str(p) for p in out.glob("*.json")), "-o", str(tmp_path / "r"))
+    assert report.returncode == 0, report.stderr
+    assert [h["hostname"] for h in json.loads((tmp_path / "r/report.json").read_text())["hosts"]] == ["web01"]
 
 
 def test_an_at_list_names_sources_relative_to_itself_and_names_stay_unique(tmp_path: Path) -> None:

@@ -130,6 +130,7 @@ def scan_fleet(
         if key:
             cmd += ["--identity", key]
         display.begin(target.name)
+        earlier = _stamp(out / file)
         started = time.monotonic()
         if stopping.is_set():
             return HostResult(target.name, target.source, None, "failed", 130, "interrupted", 0.0)
@@ -143,14 +144,19 @@ def scan_fleet(
             children.discard(proc)
         code = proc.returncode
         took = round(time.monotonic() - started, 2)
-        written = code in (0, 1) and (out / file).is_file()
+        written = code in (0, 1) and _stamp(out / file) not in (None, earlier)
+        error = None if code == 0 else _why(stderr) or f"exit {code}"
+        if not written and earlier is not None:
+            # an earlier run's inventory must not pass for this one's (`report fleet/*.json`); kept aside
+            os.replace(out / file, out / f"{file}.previous")
+            error = f"{error or 'no inventory written'}; an earlier run's inventory is now {file}.previous"
         result = HostResult(
             target.name,
             target.source,
             file if written else None,
             "ok" if code == 0 and written else "problems" if written else "failed",
             code,
-            None if code == 0 else _why(stderr) or f"exit {code}",
+            error,
             took,
             _hostname(out / file) if written else None,
         )
@@ -173,6 +179,15 @@ def scan_fleet(
                 raise
     finally:
         display.stop()
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """Which file is at PATH (inode, modification time), or None."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)
 
 
 def _hostname(path: Path) -> str | None:
