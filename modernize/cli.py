@@ -571,14 +571,32 @@ def generate_cmd(
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing: print what would change as a diff; exit 1 if anything would")
     ] = False,
+    ssh_config: live_opts.SshConfigOpt = None,
+    identity: live_opts.IdentityOpt = None,
+    accept_new_host_key: live_opts.AcceptNewOpt = False,
+    ask_pass: live_opts.AskPassOpt = False,
+    sudo: live_opts.SudoOpt = False,
+    connect_timeout: live_opts.ConnectTimeoutOpt = live_opts.DEFAULT_CONNECT,
+    command_timeout: live_opts.CommandTimeoutOpt = live_opts.DEFAULT_COMMAND,
 ) -> None:
-    """Write Dockerfiles, compose.yaml, .env.example, MIGRATION.md and smoke.sh from a plan."""
+    """Write Dockerfiles, compose.yaml, .env.example, MIGRATION.md and smoke.sh from a plan.
+    A plan made from a live host (ssh://, local) reads its files from the host again."""
     from modernize import outpath
     from modernize.pipeline import generate, load_plan_file, open_source
 
     plan = load_plan_file(Path(plan_file))
     out = outpath.folder(output, [plan_file, source or plan.source.path])
-    snap = open_source(plan, source)
+    ssh = live_opts.ssh_settings(
+        [source or plan.source.path or ""],
+        ssh_config=ssh_config,
+        identity=identity,
+        accept_new_host_key=accept_new_host_key,
+        ask_pass=ask_pass,
+        sudo=sudo,
+        connect_timeout=connect_timeout,
+        command_timeout=command_timeout,
+    )
+    snap = open_source(plan, source, ssh)
     try:
         from modernize.generate.collect import declarations
 

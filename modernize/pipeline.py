@@ -9,7 +9,7 @@ from modernize.errors import UserError
 from modernize.generate.writer import OutputWriter, WriteResult
 from modernize.model import Inventory
 from modernize.plan.model import Plan
-from modernize.snapshot import open_snapshot
+from modernize.snapshot import SshSettings, open_snapshot
 from modernize.snapshot.base import Snapshot
 
 
@@ -110,13 +110,16 @@ def user_edited(path: Path, root: Path) -> bool:
     return OutputWriter(root, "check").edited(str(path.relative_to(root)))
 
 
-def open_source(plan: Plan, override: str | None) -> Snapshot:
+def open_source(plan: Plan, override: str | None, ssh: SshSettings | None = None) -> Snapshot:
+    """The snapshot generate copies files from: --source, else the one the plan was made from
+    (a live host is connected to again: its files are read as they are now)."""
     source = override or plan.source.path
     if not source:
         raise UserError("the plan names no source snapshot: pass --source PATH")
-    if not Path(source).exists():
+    live = source.startswith("ssh://") or (source == "local" and not Path(source).exists())
+    if not live and not Path(source).exists():
         raise UserError(f"the plan's source {source!r} is gone: pass --source PATH (a moved tarball, a copy)")
-    return open_snapshot(source)
+    return open_snapshot(source, ssh=ssh)
 
 
 def generate(

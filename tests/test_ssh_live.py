@@ -336,6 +336,14 @@ def test_a_capture_of_the_live_host_scans_and_runs_offline_the_same(
     assert offline.returncode == 0, offline.stderr
     assert generated(b) == generated(a)
     assert any(rel.startswith("services/") for rel in generated(a))
+    # the plan names the live host: generate connects to it again for the files it copies
+    assert "ssh://rig" in (a / "plan.yaml").read_text()
+    again = cli("generate", str(a / "plan.yaml"), "-o", str(tmp_path / "c"), "--ssh-config", str(config))
+    assert again.returncode == 0, again.stderr
+    by_generate = {k: v for k, v in generated(tmp_path / "c").items() if k != "plan.yaml"}
+    by_run = generated(a)
+    assert any(k.startswith("services/") for k in by_generate)
+    assert by_generate == {k: by_run[k] for k in by_generate}  # run also writes the report; the rest is the same
 
 
 # -- fleets ----------------------------------------------------------------------------
