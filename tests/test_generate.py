@@ -408,3 +408,35 @@ def test_templates_can_be_overridden(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2 and "--templates" in bad.stderr
     assert not (tmp_path / "o2").exists()  # refused before anything was written
+
+
+_CHOWN = re.compile(r"\bchown (?:-R )?([^\s]+) ")
+_MADE = re.compile(r"\b(?:useradd|groupadd)\b[^)&;]*?\s([a-z_][a-z0-9_.-]*)\s*(?:\)|\\|$|&&)")
+
+
+def test_official_images_chown_only_to_accounts_they_have(output: tuple[str, dict[str, bytes]]) -> None:
+    """A chown to a name the image lacks fails the build (Debian's tomcat account in the
+    tomcat image, which has none): every name is the base system's, the image's own
+    (images.yaml `accounts`) or one the Dockerfile creates first."""
+    from modernize.plan.planner import BASE_ACCOUNTS
+
+    scenario, files = output
+    by_image = {e.image: e for e in load_images().entries.values()}
+    checked = 0
+    for rel, data in files.items():
+        if not rel.endswith("/Dockerfile"):
+            continue
+        text = data.decode()
+        image = re.search(r"^FROM (\S+)", text, re.MULTILINE)
+        entry = by_image.get(image.group(1).split(":")[0]) if image else None
+        if entry is None or entry.accounts is None or re.search(r"apt-get install|apk add|dnf install", text):
+            continue  # not an official image whose accounts are known, or packages that add their own
+        known = BASE_ACCOUNTS | set(entry.accounts) | set(_MADE.findall(text))
+        for owner in _CHOWN.findall(text):
+            names = [n for n in owner.split(":") if n and not n.isdigit()]
+            assert set(names) <= known, f"{scenario}/{rel}: chown {owner}: not an account of {image.group(1)}"  # type: ignore[union-attr]
+            checked += 1
+    if scenario == "java-tomcat":
+        assert "chown" not in files["services/tomcat/Dockerfile"].decode()  # it runs as root: files stay root's
+    if scenario in ("node-app", "python-web"):
+        assert checked  # their app users are created, then chowned to

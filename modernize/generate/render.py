@@ -83,7 +83,7 @@ def render(
 def _service(env: Any, plan: Plan, svc: ServicePlan, server_files: dict[str, ServerFile], out: Rendered) -> None:
     base = f"services/{svc.name}"
     copied: list[str] = []
-    chowns: list[tuple[str, str]] = []
+    chowns: list[tuple[str, str, bool]] = []
     for f in svc.files:
         if f.secret:
             continue
@@ -103,7 +103,7 @@ def _service(env: Any, plan: Plan, svc: ServicePlan, server_files: dict[str, Ser
             copied.append(target)
         owner = ":".join(x for x in (f.owner, f.group) if x)
         if owner and owner not in ("root", "root:root"):
-            chowns.append((owner, f.target))
+            chowns.append((owner, f.target, below != [f.source]))  # -R for a directory only
     if svc.libraries:
         out.text(f"{base}/requirements.txt", "".join(f"{lib}\n" for lib in svc.libraries))
     dockerfile = env.get_template("dockerfile/Dockerfile.j2").render(
@@ -141,7 +141,7 @@ def _family(plan: Plan) -> str:
     return "dnf"
 
 
-def _setup_lines(svc: ServicePlan, chowns: list[tuple[str, str]]) -> list[str]:
+def _setup_lines(svc: ServicePlan, chowns: list[tuple[str, str, bool]]) -> list[str]:
     lines = list(svc.setup)
     for link in svc.links:
         lines.append(f"ln -sfn {shlex.quote(link.target)} {shlex.quote(link.path)}")
@@ -151,8 +151,8 @@ def _setup_lines(svc: ServicePlan, chowns: list[tuple[str, str]]) -> list[str]:
     for log in logs:
         stream = "/dev/stderr" if "error" in P.basename(log) else "/dev/stdout"
         lines.append(f"ln -sf {stream} {shlex.quote(log)}")
-    for owner, path in chowns:
-        lines.append(f"chown -R {owner} {shlex.quote(path)}")
+    for owner, path, tree in chowns:
+        lines.append(f"chown {'-R ' if tree else ''}{owner} {shlex.quote(path)}")
     for vol in svc.volumes:
         if vol.owner and vol.target.startswith("/"):
             # mkdir + chown, not install -d: a directory the package made keeps its mode

@@ -32,6 +32,7 @@ _KEYS = {
     "runs_as_root_then_drops",
     "notes",
     "variants",
+    "accounts",
 }
 
 
@@ -48,6 +49,9 @@ class ImageEntry:
     healthcheck: tuple[str, ...] = ()
     variants: dict[str, str] = field(default_factory=dict)
     drops_root: bool = False  # the entrypoint starts as root and switches to the service user
+    # the users and groups the image adds to its base system's (None: not known); a copied
+    # file owned by another account is left root's: `chown` to a missing name fails the build
+    accounts: tuple[str, ...] | None = None
 
     def tag_for(self, series: str, codename: str | None, **extra: str) -> tuple[str, str] | None:
         """(tag, why) for SERIES: the tag rule where EXTRA facts fill it in (tomcat's
@@ -117,7 +121,16 @@ def _entry(software: str, raw: Any, where: str) -> ImageEntry:
         healthcheck=tuple(str(x) for x in check) if isinstance(check, list) else (),
         variants={str(k): str(v) for k, v in (raw.get("variants") or {}).items()},
         drops_root=bool(raw.get("runs_as_root_then_drops")),
+        accounts=_accounts(software, raw.get("accounts"), where),
     )
+
+
+def _accounts(software: str, raw: Any, where: str) -> tuple[str, ...] | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(a, str) for a in raw):
+        raise UserError(f"{where}: entry {software!r}: accounts must be a list of user and group names")
+    return tuple(raw)
 
 
 def _read(text: str, where: str) -> dict[str, ImageEntry]:

@@ -280,6 +280,7 @@ def _draft(svc: Service, ctx: Context, hosted: dict[str, str]) -> Draft:
     if d.user is None and not knowledge.starts_as_root and not drops:
         ctx.finding("warning", "runs-as-root", f"{name} runs as root in its container", name, cite(svc.evidence)[:1])
     _open_binds(d)
+    _image_owners(d)
     _archives(d, ctx)
     _exclude_secrets(d, ctx)
     _volume_owners(d)
@@ -309,6 +310,78 @@ def _open_binds(d: Draft) -> None:
                     rewrite = Rewrite(old, _OPEN[old], why, ev.line, cite((ev,)))
                     d.files[i] = replace(f, rewrites=(*f.rewrites, rewrite))
                     d.decide(f"file {f.source}", f"{old} -> {_OPEN[old]}: {why}", cite((ev,)))
+
+
+# The accounts every official image's base system has (Debian's base-passwd, which
+# Ubuntu's matches, and Alpine's alpine-baselayout): users and groups.
+BASE_ACCOUNTS = frozenset(
+    [
+        "root",
+        "daemon",
+        "bin",
+        "sys",
+        "sync",
+        "games",
+        "man",
+        "lp",
+        "mail",
+        "news",
+        "uucp",
+        "proxy",
+        "www-data",
+        "backup",
+        "list",
+        "irc",
+        "gnats",
+        "nobody",
+        "nogroup",
+        "adm",
+        "tty",
+        "disk",
+        "kmem",
+        "dialout",
+        "fax",
+        "voice",
+        "cdrom",
+        "floppy",
+        "tape",
+        "sudo",
+        "audio",
+        "dip",
+        "operator",
+        "src",
+        "shadow",
+        "utmp",
+        "video",
+        "sasl",
+        "plugdev",
+        "staff",
+        "users",
+        "wheel",
+    ]
+)
+_CREATED = re.compile(r"\b(?:useradd|groupadd|adduser|addgroup)\b[^)&;]*?\s([a-z_][a-z0-9_.-]*)\s*(?:\)|$|&&|;)")
+
+
+def _image_owners(d: Draft) -> None:
+    """An official image has only its base system's accounts, the ones it adds (images.yaml
+    `accounts`) and those the draft creates: a copied file owned by any other (Debian's
+    tomcat, whose image runs as root with no tomcat account) is left root's, since a
+    `chown` to a name the image lacks fails the build."""
+    if d.strategy != "official" or d.entry is None or d.entry.accounts is None:
+        return
+    known = BASE_ACCOUNTS | set(d.entry.accounts) | {m.group(1) for line in d.setup for m in _CREATED.finditer(line)}
+    for i, f in enumerate(d.files):
+        lost = [x for x in (f.owner, f.group) if x and x not in known and not x.isdigit()]
+        if lost:
+            d.files[i] = replace(
+                f,
+                owner=f.owner if f.owner in known else None,
+                group=f.group if f.group in known else None,
+            )
+            image = d.image or d.entry.image
+            d.decide(f"file {f.source}", f"owned by {' and '.join(sorted(set(lost)))} on the server, "
+                     f"an account {image} does not have: left root's")  # fmt: skip
 
 
 def _volume_owners(d: Draft) -> None:
