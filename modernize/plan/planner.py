@@ -557,7 +557,8 @@ def _files(d: Draft, ctx: Context) -> None:
     handled = {f.source for f in d.files}
     for path in sorted(secrets):
         inside = any(path.startswith(c.path.rstrip("/") + "/") for c in svc.content_paths)
-        if path not in handled and "!/" not in path and not inside and path.startswith("/etc/"):
+        snakeoil = "snakeoil" in path  # Debian's ssl-cert makes its own at install; an official image has no use for it
+        if path not in handled and "!/" not in path and not inside and path.startswith("/etc/") and not snakeoil:
             _mount_secret(d, path, None, None, ctx)  # a credentials file the config names (sasl_passwd)
     if d.svc.kind in ("app", "worker"):
         _app_code(d, ctx)

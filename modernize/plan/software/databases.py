@@ -49,6 +49,10 @@ class PostgresqlKnowledge(Knowledge):
         dropped = sorted(set(dropped))
         if dropped:
             d.files = [f for f in d.files if f.source not in dropped]
+            gone = {f"file {path}" for path in dropped}
+            d.why = [w for w in d.why if w.field not in gone]  # decided before the image was known
+            for path in dropped:
+                d.decide(f"file {path}", "not carried: the image runs its own postgresql.conf and pg_hba.conf")
             ctx.finding(
                 "warning",
                 "postgresql-config-not-carried",
