@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -440,3 +441,16 @@ def test_official_images_chown_only_to_accounts_they_have(output: tuple[str, dic
         assert "chown" not in files["services/tomcat/Dockerfile"].decode()  # it runs as root: files stay root's
     if scenario in ("node-app", "python-web"):
         assert checked  # their app users are created, then chowned to
+
+
+def test_a_file_inside_a_tree_already_chowned_to_its_owner_gets_no_chown_of_its_own(tmp_path: Path) -> None:
+    """The app's package.json is copied on its own (for the npm layer) and inside /srv/shop:
+    one `chown -R` of the tree covers it (the bench server's shop had both lines)."""
+    if os.geteuid() != 0:
+        pytest.skip("owners in the fixture tree need root")
+    root = materialize("node-app", tmp_path)
+    for rel in ("srv/shop", "srv/shop/package.json", "srv/shop/server.js"):
+        os.lchown(root / rel, 1001, 1001)
+    dockerfile = generated("node-app", root=root)["services/shop/Dockerfile"].decode()
+    chowns = [line.strip() for line in dockerfile.splitlines() if "chown" in line]
+    assert chowns == ["&& chown -R deploy:deploy /srv/shop \\"]

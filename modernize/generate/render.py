@@ -151,7 +151,10 @@ def _setup_lines(svc: ServicePlan, chowns: list[tuple[str, str, bool]]) -> list[
     for log in logs:
         stream = "/dev/stderr" if "error" in P.basename(log) else "/dev/stdout"
         lines.append(f"ln -sf {stream} {shlex.quote(log)}")
+    trees = [(owner, path.rstrip("/") + "/") for owner, path, tree in chowns if tree]
     for owner, path, tree in chowns:
+        if any(path.startswith(top) and owner == who for who, top in trees):
+            continue  # a chown -R above it already gave it this owner
         lines.append(f"chown {'-R ' if tree else ''}{owner} {shlex.quote(path)}")
     for vol in svc.volumes:
         if vol.owner and vol.target.startswith("/"):
