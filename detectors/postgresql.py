@@ -17,7 +17,7 @@ listen_addresses 'localhost' (127.0.0.1 and ::1), unix_socket_directories
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from modernize.detector import Detector
 from modernize.endpoints import classify_setting
@@ -53,6 +53,86 @@ class Cluster:
 
 def _excerpt(s: PgSetting) -> str:
     return s.raw if "password" not in s.name else f"{s.name} = {MASK}"
+
+
+# Settings that name this host's paths, sockets, certificates, logging or locales: the
+# image sets its own. Everything else a server set (tuning, behaviour) is recorded.
+HOST_SETTINGS = frozenset(
+    [
+        "data_directory",
+        "hba_file",
+        "ident_file",
+        "external_pid_file",
+        "port",
+        "listen_addresses",
+        "unix_socket_directories",
+        "unix_socket_directory",
+        "unix_socket_group",
+        "unix_socket_permissions",
+        "cluster_name",
+        "stats_temp_directory",
+        "ssl",
+        "ssl_cert_file",
+        "ssl_key_file",
+        "ssl_ca_file",
+        "ssl_crl_file",
+        "ssl_crl_dir",
+        "ssl_dh_params_file",
+        "ssl_passphrase_command",
+        "include",
+        "include_dir",
+        "include_if_exists",
+        "log_directory",
+        "log_filename",
+        "logging_collector",
+        "log_destination",
+        "log_file_mode",
+        "log_rotation_age",
+        "log_rotation_size",
+        "log_truncate_on_rotation",
+        "syslog_facility",
+        "syslog_ident",
+        "event_source",
+        "archive_command",
+        "archive_library",
+        "restore_command",
+        "archive_cleanup_command",
+        "recovery_end_command",
+        "krb_server_keyfile",
+        "lc_messages",
+        "lc_monetary",
+        "lc_numeric",
+        "lc_time",
+        "dynamic_library_path",
+    ]
+)
+# what initdb writes into every postgresql.conf (upstream's template, and Debian's log_line_prefix)
+TEMPLATE_VALUES = {
+    "max_connections": "100",
+    "shared_buffers": "128MB",
+    "dynamic_shared_memory_type": "posix",
+    "max_wal_size": "1GB",
+    "min_wal_size": "80MB",
+    "datestyle": "iso, mdy",
+    "default_text_search_config": "pg_catalog.english",
+    "timezone": "Etc/UTC",
+    "log_timezone": "Etc/UTC",
+    "log_line_prefix": "%m [%p] %q%u@%d ",
+}
+
+
+def _settings(sf: ServiceFacts, conf: PgConf) -> None:
+    """The server's own settings (attributes `setting.NAME`), each line cited on the
+    config file that sets it."""
+    lines: dict[str, list[Evidence]] = {}
+    for name, s in sorted(conf.settings.items()):
+        if name in HOST_SETTINGS or TEMPLATE_VALUES.get(name) == s.value:
+            continue
+        sf.attributes[f"setting.{name}"] = s.value
+        lines.setdefault(s.path, []).append(_ev(s))
+    for i, ref in enumerate(sf.config_files):
+        if ref.path in lines:
+            sf.config_files[i] = replace(ref, evidence=(*ref.evidence, *lines.pop(ref.path)))
 
 
 def _ev(s: PgSetting) -> Evidence:
@@ -223,6 +303,7 @@ class PostgresqlDetector(Detector):
         if cl.layout == "debian":
             self._environment(snap, sf, parent(cl.conf_path))
         self._replication(sf, conf)
+        _settings(sf, conf)
         for key in ("ssl_cert_file", "ssl_key_file", "ssl_ca_file"):
             s = conf.get(key)
             if s and (conf.value("ssl") or "off").lower() in ("on", "true", "yes", "1"):

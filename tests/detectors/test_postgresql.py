@@ -174,3 +174,47 @@ def test_pgpass_escapes() -> None:
 def test_no_postgresql_no_service() -> None:
     inv = inventory([PostgresqlDetector], {"/etc/hostname": "x\n", "/var/lib/postgresql": Dir()})
     assert not [s for s in inv.services if s.software == "postgresql"]
+
+
+TUNED = FIXTURE_CONF + (
+    "\nshared_buffers = 2GB\nwork_mem = '64MB'\nmax_connections = 100\nlc_messages = 'de_DE.UTF-8'\n"
+    "shared_preload_libraries = 'pg_stat_statements,timescaledb'\n"
+)
+
+
+def test_a_tuned_servers_own_settings_are_recorded_and_carried_into_the_official_image() -> None:
+    """The official image runs its own postgresql.conf: the server's tuning goes along as
+    -c flags, cited; paths, locales and initdb's own values do not; a library the image
+    does not ship is left out and named."""
+    from modernize.plan.images import load_images
+    from modernize.plan.planner import Options, plan
+
+    inv = inventory(
+        [PostgresqlDetector], debian(TUNED, **{f"{ETC}/conf.d/tuning.conf": "effective_cache_size = 6GB\n"})
+    )
+    pg = service(inv, "postgresql")
+    settings = {k.removeprefix("setting."): v for k, v in pg.attributes if k.startswith("setting.")}
+    assert settings == {
+        "dynamic_shared_memory_type": "sysv",  # the fixture's (Debian's template says posix)
+        "effective_cache_size": "6GB",
+        "shared_buffers": "2GB",
+        "shared_preload_libraries": "pg_stat_statements,timescaledb",
+        "work_mem": "64MB",
+    }
+    cited = {ev.excerpt.split()[0]: (ev.path, ev.line) for ref in pg.config_files for ev in ref.evidence if ev.line}
+    assert cited["effective_cache_size"] == (f"{ETC}/conf.d/tuning.conf", 1)
+    assert cited["shared_buffers"][0] == f"{ETC}/postgresql.conf"
+    p = plan(inv, load_images(), Options())
+    svc = next(s for s in p.services if s.software == "postgresql")
+    assert svc.strategy == "official"
+    assert svc.command == (
+        "postgres",
+        "-c", "dynamic_shared_memory_type=sysv",
+        "-c", "effective_cache_size=6GB",
+        "-c", "shared_buffers=2GB",
+        "-c", "work_mem=64MB",
+    )  # fmt: skip
+    left = [f for f in p.findings if f.code == "postgresql-config-not-carried"]
+    assert len(left) == 1 and "shared_preload_libraries = pg_stat_statements,timescaledb" in left[0].message
+    why = next(w for w in svc.why if w.field == "command")
+    assert f"{ETC}/conf.d/tuning.conf:1" in why.evidence

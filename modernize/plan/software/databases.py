@@ -47,20 +47,30 @@ class PostgresqlKnowledge(Knowledge):
         dropped = [f.source for f in d.files if not f.secret and P.basename(f.source).endswith(".conf")]
         dropped += [c.path for c in d.svc.config_files if c.path.endswith("postgresql.conf") and c.kind == "file"]
         dropped = sorted(set(dropped))
+        carried, left = _settings(d)
+        if carried:
+            d.command = ("postgres", *(x for name, value in carried for x in ("-c", f"{name}={value}")))
+            d.decide(
+                "command",
+                "the server's own settings as -c flags: the image runs its own postgresql.conf",
+                tuple(_cite(d, name) for name, _ in carried),
+            )
         if dropped:
             d.files = [f for f in d.files if f.source not in dropped]
             gone = {f"file {path}" for path in dropped}
             d.why = [w for w in d.why if w.field not in gone]  # decided before the image was known
             for path in dropped:
                 d.decide(f"file {path}", "not carried: the image runs its own postgresql.conf and pg_hba.conf")
-            ctx.finding(
-                "warning",
-                "postgresql-config-not-carried",
-                f"{d.name}: the image runs its own postgresql.conf; carry the server's changed settings "
-                f"({', '.join(dropped)}) over as `-c name=value` in the command, or use --strategy distro",
-                d.name,
-                tuple(dropped),
-            )
+            if left:
+                ctx.finding(
+                    "warning",
+                    "postgresql-config-not-carried",
+                    f"{d.name}: the image runs its own postgresql.conf; the server's settings are carried as "
+                    f"-c flags except {', '.join(f'{n} = {v}' for n, v in left)}: add what the image needs "
+                    "(its extensions installed first), or use --strategy distro",
+                    d.name,
+                    tuple(_cite(d, name) for name, _ in left),
+                )
         d.env.append(_var_env(d, "POSTGRES_PASSWORD"))
         d.decide("env POSTGRES_PASSWORD", "the image creates the superuser on first start; restore the dump after")
         port = first_port(d) or 5432
@@ -73,6 +83,38 @@ class PostgresqlKnowledge(Knowledge):
         # so a socket check would call it ready before the real server is up
         d.healthcheck = Healthcheck(("CMD", "pg_isready", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres"))
         d.hardening = Hardening(no_new_privileges=True)
+
+
+# extensions every official postgres image ships (contrib) that a server may preload
+CONTRIB_PRELOAD = frozenset({"pg_stat_statements", "auto_explain", "pg_prewarm", "auth_delay", "passwordcheck"})
+
+
+def _settings(d: Draft) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The server's settings the detector recorded (`setting.NAME`): those the image can
+    take as they are, and those it cannot (a library to preload that it does not ship)."""
+    carried, left = [], []
+    for key, value in d.svc.attributes:
+        if not key.startswith("setting."):
+            continue
+        name = key.removeprefix("setting.")
+        libs = [x.strip().strip('"') for x in value.split(",") if x.strip()]
+        if name == "shared_preload_libraries" and not set(libs) <= CONTRIB_PRELOAD:
+            left.append((name, value))
+        else:
+            carried.append((name, value))
+    certs = [c.path for c in d.svc.config_files if c.role == "certs" and "snakeoil" not in c.path]
+    if certs:  # the image's postgres refuses a key the secret mount leaves group- or world-readable
+        left.append(("ssl", f"on with {', '.join(certs)}"))
+    return carried, left
+
+
+def _cite(d: Draft, name: str) -> str:
+    """path:line of the line that set NAME (on its config file's evidence), else the name."""
+    for ref in d.svc.config_files:
+        for ev in ref.evidence:
+            if ev.kind == "config" and ev.path and ev.line and (ev.excerpt or "").lstrip().lower().startswith(name):
+                return f"{ev.path}:{ev.line}"
+    return name
 
 
 class MysqlKnowledge(Knowledge):
