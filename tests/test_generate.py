@@ -454,3 +454,33 @@ def test_a_file_inside_a_tree_already_chowned_to_its_owner_gets_no_chown_of_its_
     dockerfile = generated("node-app", root=root)["services/shop/Dockerfile"].decode()
     chowns = [line.strip() for line in dockerfile.splitlines() if "chown" in line]
     assert chowns == ["&& chown -R deploy:deploy /srv/shop \\"]
+
+
+def test_no_file_the_image_carries_is_removed_by_its_own_setup(output: tuple[str, dict[str, bytes]]) -> None:
+    """A setup line that clears the image's own file (nginx's conf.d/default.conf) must not
+    hit one of the server's files copied to the same path: Alpine's http.d/default.conf was
+    copied there and then deleted by the RUN after the COPY."""
+    scenario, files = output
+    for rel, data in files.items():
+        if not rel.endswith("/Dockerfile"):
+            continue
+        base = rel.removesuffix("Dockerfile")
+        removed = re.findall(r"\brm -f ((?:/\S+ ?)+)", data.decode())
+        carried = {k.removeprefix(base + "rootfs") for k in files if k.startswith(base + "rootfs/")}
+        for paths in removed:
+            hit = carried & set(paths.replace("\\", "").split())
+            assert not hit, f"{scenario}/{rel}: removes {sorted(hit)}, which it copies from the server"
+
+
+def test_debians_default_site_when_enabled_serves_from_conf_d_in_the_official_image(tmp_path: Path) -> None:
+    """The package's own default site, unchanged but enabled (most Debian servers), went to
+    sites-available/ in the image, where nothing includes it; now it joins conf.d/."""
+    root = materialize("python-web", tmp_path)
+    nginx = "services/nginx/rootfs/etc/nginx"
+    assert f"{nginx}/conf.d/server-default.conf" not in generated("python-web", root=root)  # not enabled there
+    (root / "etc/nginx/sites-enabled/default").symlink_to("/etc/nginx/sites-available/default")
+    files = generated("python-web", root=root)
+    site = (root / "etc/nginx/sites-available/default").read_bytes()
+    assert files[f"{nginx}/conf.d/server-default.conf"] == site
+    assert f"{nginx}/sites-available/default" not in files
+    assert b"default_server" in site  # it answers the hosts no other site names, as on the server

@@ -95,15 +95,20 @@ class NginxKnowledge(Knowledge):
                 )
                 continue
             if site and not f.secret:
-                name = P.basename(f.source).removesuffix(".conf")
-                kept.append(replace(f, target=f"/etc/nginx/conf.d/{name}.conf"))
+                kept.append(replace(f, target=_conf_d(f.source)))
                 d.decide(f"file {f.source}", "a site goes to conf.d/, which the image's nginx.conf includes")
             else:
                 kept.append(f)
         for ref in d.svc.config_files:
             rel = ref.path.removeprefix("/etc/nginx/")
             wanted = ref.kind == "file" and ref.path.startswith("/etc/nginx/") and rel not in _IMAGE_NGINX_FILES
-            if wanted and not any(f.source == ref.path for f in kept):
+            if not wanted or any(f.source == ref.path for f in kept):
+                continue
+            if any(ev.path and "/sites-enabled/" in ev.path for ev in ref.evidence):
+                # an enabled site the package shipped (Debian's default): unchanged, but it served
+                kept.append(FileCopy(ref.path, _conf_d(ref.path), ref.owner, ref.group, ref.mode))
+                d.decide(f"file {ref.path}", "an enabled site: it goes to conf.d/ as the server's other sites")
+            else:
                 kept.append(FileCopy(ref.path, ref.path, ref.owner, ref.group, ref.mode))
                 d.decide(f"file {ref.path}", "a site includes it and the image does not ship it")
         d.files = kept
@@ -115,6 +120,13 @@ class NginxKnowledge(Knowledge):
         ]
         tcp_healthcheck(d)
         _hardening(d)
+
+
+def _conf_d(site: str) -> str:
+    """Where a site goes in the image: conf.d/NAME.conf; a site named default takes another
+    name, as the image's own conf.d/default.conf is removed after the copy."""
+    name = P.basename(site).removesuffix(".conf")
+    return f"/etc/nginx/conf.d/{'server-default' if name == 'default' else name}.conf"
 
 
 def _php(svc: Service) -> str | None:
