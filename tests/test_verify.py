@@ -28,7 +28,7 @@ from modernize.verify.engine import Call, Engine, find_engine
 from modernize.verify.probes import run_probe
 from modernize.verify.project import prepare, run_flags
 from modernize.verify.results import Outcome, ServiceResult, suggest, write
-from modernize.verify.state import Written, marker_for, written_outside
+from modernize.verify.state import Written, derived_paths, marker_for, written_outside
 from tests.fixture_tree import materialize
 from tests.helpers import REPO
 
@@ -304,3 +304,24 @@ def test_the_logins_a_wordpress_config_names(tmp_path: Path) -> None:
     (apache,) = [s for s in project.plan.services if s.name == "apache2"]
     assert "wordpress" in [p.name for p in apache.packages]
     assert "/usr/share/wordpress" not in [f.source for f in apache.files]  # (its changed config file may be)
+
+
+def test_a_war_unpacked_beside_itself_needs_no_volume_its_logs_do() -> None:
+    """Tomcat unpacks webapps/billing.war into webapps/billing/ on every start: derived
+    from the image, so no volume; its log files are the service's (diff as podman printed it)."""
+    plan = load_plan((REPO / "tests/golden/java-tomcat/generated/plan.yaml").read_text())
+    tomcat = next(s for s in plan.services if s.name == "tomcat")
+    assert derived_paths(tomcat) == ("/usr/local/tomcat/webapps/billing",)
+    diff = Call((), 0, (
+        "C /usr/local/tomcat/webapps\nA /usr/local/tomcat/webapps/billing\n"
+        "A /usr/local/tomcat/webapps/billing/META-INF/MANIFEST.MF\n"
+        "A /usr/local/tomcat/webapps/billing/WEB-INF/web.xml\n"
+        "C /usr/local/tomcat/logs\nA /usr/local/tomcat/logs/catalina.2026-12-06.log\n"
+    ), "")  # fmt: skip
+    got = written_outside(diff, [], derived_paths(tomcat))
+    assert [(w.path, w.runtime) for w in got] == [
+        ("/usr/local/tomcat/logs", False),
+        ("/usr/local/tomcat/webapps/billing", True),
+    ]
+    # without the plan's WAR it is one directory of state under /usr/local/tomcat, as before
+    assert [(w.path, w.runtime) for w in written_outside(diff, [])] == [("/usr/local/tomcat", False)]

@@ -363,14 +363,22 @@ BASE_ACCOUNTS = frozenset(
 _CREATED = re.compile(r"\b(?:useradd|groupadd|adduser|addgroup)\b[^)&;]*?\s([a-z_][a-z0-9_.-]*)\s*(?:\)|$|&&|;)")
 
 
+def _image_accounts(d: Draft) -> frozenset[str] | None:
+    """The accounts an official image will have (None: not known, or not an official image)."""
+    if d.strategy != "official" or d.entry is None or d.entry.accounts is None:
+        return None
+    made = {m.group(1) for line in d.setup for m in _CREATED.finditer(line)}
+    return BASE_ACCOUNTS | set(d.entry.accounts) | made
+
+
 def _image_owners(d: Draft) -> None:
     """An official image has only its base system's accounts, the ones it adds (images.yaml
     `accounts`) and those the draft creates: a copied file owned by any other (Debian's
     tomcat, whose image runs as root with no tomcat account) is left root's, since a
     `chown` to a name the image lacks fails the build."""
-    if d.strategy != "official" or d.entry is None or d.entry.accounts is None:
+    known = _image_accounts(d)
+    if known is None:
         return
-    known = BASE_ACCOUNTS | set(d.entry.accounts) | {m.group(1) for line in d.setup for m in _CREATED.finditer(line)}
     for i, f in enumerate(d.files):
         lost = [x for x in (f.owner, f.group) if x and x not in known and not x.isdigit()]
         if lost:
@@ -379,7 +387,7 @@ def _image_owners(d: Draft) -> None:
                 owner=f.owner if f.owner in known else None,
                 group=f.group if f.group in known else None,
             )
-            image = d.image or d.entry.image
+            image = d.image or (d.entry.image if d.entry else "the image")
             d.decide(f"file {f.source}", f"owned by {' and '.join(sorted(set(lost)))} on the server, "
                      f"an account {image} does not have: left root's")  # fmt: skip
 
@@ -388,8 +396,9 @@ def _volume_owners(d: Draft) -> None:
     """An empty named volume takes the owner of its directory in the image: make it
     the service's user (the image's own data path is its entrypoint's business)."""
     owner = d.user or (d.svc.user if d.svc.user != "root" else None)
-    if owner is None:
-        return
+    known = _image_accounts(d)
+    if owner is None or (known is not None and not owner[0].isdigit() and owner.split(":")[0] not in known):
+        return  # (the server's tomcat, in an image that runs Tomcat as root and has no such account)
     for i, v in enumerate(d.volumes):
         if d.strategy == "official" and d.entry is not None and v.target == d.entry.data:
             continue

@@ -41,9 +41,18 @@ class Written:
     runtime: bool  # pid files, sockets, caches: state that need not survive
 
 
-def written_outside(diff: Call, mounts: Sequence[str]) -> list[Written]:
+def derived_paths(svc: ServicePlan | None) -> tuple[str, ...]:
+    """What the software makes at start from what its image carries, again on every start:
+    a servlet container's WAR unpacked beside itself (webapps/billing.war -> webapps/billing)."""
+    if svc is None:
+        return ()
+    return tuple(f.target[: -len(".war")] for f in svc.files if f.target.endswith(".war") and not f.secret)
+
+
+def written_outside(diff: Call, mounts: Sequence[str], derived: Sequence[str] = ()) -> list[Written]:
     """The leaves of `diff` (added or changed, not the directories above them) that no
-    mount covers, grouped by directory; a directory under another listed one folds in."""
+    mount covers, grouped by directory; a directory under another listed one folds in.
+    Runtime directories and DERIVED ones (see derived_paths) are marked as needing no volume."""
     paths = set()
     for line in diff.stdout.splitlines():
         kind, _, path = line.strip().partition(" ")
@@ -61,18 +70,23 @@ def written_outside(diff: Call, mounts: Sequence[str]) -> list[Written]:
         if leaf in _ENGINE_PATHS or _under(leaf, skip) or leaf in RUNTIME:
             continue  # (a runtime directory listed alone: only its time stamp changed)
         dirs.setdefault(posixpath.dirname(leaf) or "/", []).append(leaf)
+    found = []
+    for root in sorted(derived):  # each on its own: it must not fold in with the logs beside it
+        made = sorted(f for d in list(dirs) if _under(d, (root,)) for f in dirs.pop(d))
+        if made:
+            found.append(Written(root, tuple(made[:5]), True))
     # directories under one /a/b/c fold into their common path: a database's files in
     # base/16384 and pg_wal are one data directory (and nothing folds into / or /var/lib)
     buckets: dict[tuple[str, ...], list[str]] = {}
     for d in dirs:
         parts = tuple(x for x in d.split("/") if x)
         buckets.setdefault(parts[:3], []).append(d)
-    found = []
     for key in sorted(buckets):
         members = buckets[key]
         top = posixpath.commonpath(members) if len(members) > 1 else members[0]
         files = sorted(f for d in members for f in dirs[d])
         found.append(Written(top, tuple(files[:5]), _under(top, RUNTIME)))
+    found.sort(key=lambda w: w.path)
     return found
 
 

@@ -195,7 +195,8 @@ class Verifier:
 
     def diff_all(self) -> None:
         for name, container in self.containers.items():
-            self.results[name].written = state.written_outside(self.engine.diff(container), self._mounts(name))
+            derived = state.derived_paths(self.plans.get(name))
+            self.results[name].written = state.written_outside(self.engine.diff(container), self._mounts(name), derived)
 
     def _mounts(self, name: str) -> list[str]:
         spec = self.p.services[name]

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from modernize.model import Library, Service, cite
 from modernize.plan.draft import Context, Draft
-from modernize.plan.model import EnvPlan, FileCopy, Hardening, PackagePin, PortPlan
+from modernize.plan.model import EnvPlan, FileCopy, Hardening, PackagePin, PortPlan, VolumePlan
 from modernize.plan.software import Knowledge, keep_command, python_tcp_healthcheck, tcp_healthcheck
 from modernize.plan.values import pin_version
 from modernize.secrets import MASK
@@ -244,6 +244,16 @@ class TomcatKnowledge(Knowledge):
         series = svc.version.series if svc.version else None
         return "tomcat", series, ({"java": java} if java.isdigit() else {})
 
+    def _logs(self, d: Draft, target: str) -> None:
+        """Tomcat's logs are files named by date (catalina.2026-12-06.log, the access log):
+        no link to stdout can stand for them, so they keep a volume of their own."""
+        logs = next((x for x in d.svc.log_paths if x.kind == "dir"), None)
+        if logs is None or any(v.target == target for v in d.volumes):
+            return
+        d.volumes.append(VolumePlan(f"{d.name}-logs", target, logs.path, "logs"))
+        why = "Tomcat writes its logs to dated files: a volume keeps them across redeploys"
+        d.decide(f"volume {d.name}-logs", why + " (`docker compose logs` has the console's)", cite(logs.evidence)[:1])
+
     def _webapps(self, d: Draft, base: str) -> None:
 
         d.volumes = [v for v in d.volumes if not v.server_path.endswith("/webapps")]
@@ -266,6 +276,7 @@ class TomcatKnowledge(Knowledge):
         )
         d.user = "tomcat"
         self._webapps(d, f"/var/lib/tomcat{series}")
+        self._logs(d, f"/var/log/tomcat{series}")
         # Tomcat unpacks WARs into webapps/ and writes work/: the image's copies must stay
         # the tomcat user's, as the package made them (a COPY makes them root's)
         d.setup.append(f"chown -R tomcat:tomcat /var/lib/tomcat{series}/webapps /var/lib/tomcat{series}/work")
@@ -278,6 +289,7 @@ class TomcatKnowledge(Knowledge):
         files (and the secret ones mounted) go there."""
         d.command = ("catalina.sh", "run")
         self._webapps(d, "/usr/local/tomcat")
+        self._logs(d, "/usr/local/tomcat/logs")
         conf = re.compile(r"^/etc/tomcat\d*/")
         for i, f in enumerate(d.files):
             if conf.match(f.target):
