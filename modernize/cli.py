@@ -156,6 +156,7 @@ JobsOpt = Annotated[
 
 
 @app.command("scan")
+@live_opts.ssh_options
 def scan_cmd(
     sources: Annotated[
         list[str],
@@ -180,35 +181,18 @@ def scan_cmd(
     skip: SkipOpt = [],  # noqa: B006
     max_file_size: MaxFileSizeOpt = DEFAULT_MAX_FILE_SIZE,
     quiet: QuietOpt = False,
-    ssh_config: live_opts.SshConfigOpt = None,
-    identity: live_opts.IdentityOpt = None,
-    accept_new_host_key: live_opts.AcceptNewOpt = False,
-    ask_pass: live_opts.AskPassOpt = False,
-    sudo: live_opts.SudoOpt = False,
-    connect_timeout: live_opts.ConnectTimeoutOpt = live_opts.DEFAULT_CONNECT,
-    command_timeout: live_opts.CommandTimeoutOpt = live_opts.DEFAULT_COMMAND,
+    ssh_args: live_opts.SshArgs = live_opts.NO_SSH_ARGS,
 ) -> None:
     """Scan a server snapshot (a directory, a tarball, or a live host: ssh://[user@]host[:port])
     and write its inventory (inventory.json); or a fleet of them, one inventory per host."""
     from modernize.fleet.targets import expand, is_fleet
 
     fleet = expand(sources) if is_fleet(sources) else None
-    ssh = live_opts.ssh_settings(
-        [t.source for t in fleet] if fleet else sources,
-        ssh_config=ssh_config,
-        identity=identity,
-        accept_new_host_key=accept_new_host_key,
-        ask_pass=ask_pass,
-        sudo=sudo,
-        connect_timeout=connect_timeout,
-        command_timeout=command_timeout,
-    )
+    ssh = ssh_args.settings([t.source for t in fleet] if fleet else sources)
     if fleet is not None:
         scan_args = [*(f"--only={o}" for o in only), *(f"--skip={x}" for x in skip)]
-        scan_args += [f"--max-file-size={max_file_size}", *live_opts.forwarded(ssh, ssh_config)]
-        raise typer.Exit(
-            _scan_fleet(fleet, "inventories" if output is None else output, jobs, scan_args, identity, ssh, quiet)
-        )
+        scan_args += [f"--max-file-size={max_file_size}", *live_opts.forwarded(ssh)]
+        raise typer.Exit(_scan_fleet(fleet, "inventories" if output is None else output, jobs, scan_args, ssh, quiet))
     # A scan builds hundreds of thousands of objects that live until the process
     # ends (the index); the cyclic collector would rescan them again and again for
     # nothing (about 0.1 s on a real server). The command is one short process.
@@ -224,7 +208,6 @@ def _scan_fleet(
     output: str,
     jobs: int,
     scan_args: list[str],
-    identity: str | None,
     ssh: SshSettings,
     quiet: bool,
 ) -> int:
@@ -239,7 +222,7 @@ def _scan_fleet(
         env[live_opts.PASSWORD_ENV] = ssh.options.password  # the children's environment, never argv
     display = Display(len(hosts), tty=sys.stderr.isatty(), quiet=quiet)
     jobs = min(jobs, len(hosts))
-    results = scan_fleet(hosts, out, jobs=jobs, scan_args=scan_args, identity=identity, env=env, display=display)
+    results = scan_fleet(hosts, out, jobs=jobs, scan_args=scan_args, identity=ssh.identity, env=env, display=display)
     outpath.write_atomic(out / SUMMARY, summary_json(results))
     if not quiet:
         typer.echo(summary_table(results, out))
@@ -320,6 +303,7 @@ def _warn(inv: object) -> None:
 
 
 @app.command("capture")
+@live_opts.ssh_options
 def capture_cmd(
     source: Annotated[
         str, typer.Argument(help="A directory holding a server's root, a tarball, or ssh://[user@]host.")
@@ -331,13 +315,7 @@ def capture_cmd(
     skip: SkipOpt = [],  # noqa: B006
     max_file_size: MaxFileSizeOpt = DEFAULT_MAX_FILE_SIZE,
     quiet: QuietOpt = False,
-    ssh_config: live_opts.SshConfigOpt = None,
-    identity: live_opts.IdentityOpt = None,
-    accept_new_host_key: live_opts.AcceptNewOpt = False,
-    ask_pass: live_opts.AskPassOpt = False,
-    sudo: live_opts.SudoOpt = False,
-    connect_timeout: live_opts.ConnectTimeoutOpt = live_opts.DEFAULT_CONNECT,
-    command_timeout: live_opts.CommandTimeoutOpt = live_opts.DEFAULT_COMMAND,
+    ssh_args: live_opts.SshArgs = live_opts.NO_SSH_ARGS,
 ) -> None:
     """Scan a source and save what the scan read (with a live host's runtime facts) and what
     a plan would copy in one bundle: `modernize scan BUNDLE` and `run BUNDLE` then work offline.
@@ -345,16 +323,7 @@ def capture_cmd(
     from modernize import outpath
     from modernize.capture import capture, to_file
 
-    ssh = live_opts.ssh_settings(
-        [source],
-        ssh_config=ssh_config,
-        identity=identity,
-        accept_new_host_key=accept_new_host_key,
-        ask_pass=ask_pass,
-        sudo=sudo,
-        connect_timeout=connect_timeout,
-        command_timeout=command_timeout,
-    )
+    ssh = ssh_args.settings([source])
     target = outpath.single_file(output, "capture.tar.zst", [source])  # before a long scan, not after
     if target is None and sys.stdout.isatty():
         raise UserError("-o -: the bundle is binary; redirect standard output to a file or a pipe")
@@ -561,6 +530,7 @@ def plan_cmd(
 
 
 @app.command("generate")
+@live_opts.ssh_options
 def generate_cmd(
     plan_file: Annotated[str, typer.Argument(help="plan.yaml written by `modernize plan` (and edited by you).")],
     output: Annotated[str, typer.Option("--output", "-o", help="The output folder.")] = "out",
@@ -571,13 +541,7 @@ def generate_cmd(
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing: print what would change as a diff; exit 1 if anything would")
     ] = False,
-    ssh_config: live_opts.SshConfigOpt = None,
-    identity: live_opts.IdentityOpt = None,
-    accept_new_host_key: live_opts.AcceptNewOpt = False,
-    ask_pass: live_opts.AskPassOpt = False,
-    sudo: live_opts.SudoOpt = False,
-    connect_timeout: live_opts.ConnectTimeoutOpt = live_opts.DEFAULT_CONNECT,
-    command_timeout: live_opts.CommandTimeoutOpt = live_opts.DEFAULT_COMMAND,
+    ssh_args: live_opts.SshArgs = live_opts.NO_SSH_ARGS,
 ) -> None:
     """Write Dockerfiles, compose.yaml, .env.example, MIGRATION.md and smoke.sh from a plan.
     A plan made from a live host (ssh://, local) reads its files from the host again."""
@@ -586,16 +550,7 @@ def generate_cmd(
 
     plan = load_plan_file(Path(plan_file))
     out = outpath.folder(output, [plan_file, source or plan.source.path])
-    ssh = live_opts.ssh_settings(
-        [source or plan.source.path or ""],
-        ssh_config=ssh_config,
-        identity=identity,
-        accept_new_host_key=accept_new_host_key,
-        ask_pass=ask_pass,
-        sudo=sudo,
-        connect_timeout=connect_timeout,
-        command_timeout=command_timeout,
-    )
+    ssh = ssh_args.settings([source or plan.source.path or ""])
     snap = open_source(plan, source, ssh)
     try:
         from modernize.generate.collect import declarations
@@ -618,6 +573,7 @@ CaCertOpt = Annotated[
 
 
 @app.command("run")
+@live_opts.ssh_options
 def run_cmd(
     source: Annotated[
         str, typer.Argument(help="A directory holding a server's root, a tarball or capture bundle, or ssh://host.")
@@ -638,25 +594,10 @@ def run_cmd(
     ] = False,
     engine: EngineOpt = None,
     ca_cert: CaCertOpt = None,
-    ssh_config: live_opts.SshConfigOpt = None,
-    identity: live_opts.IdentityOpt = None,
-    accept_new_host_key: live_opts.AcceptNewOpt = False,
-    ask_pass: live_opts.AskPassOpt = False,
-    sudo: live_opts.SudoOpt = False,
-    connect_timeout: live_opts.ConnectTimeoutOpt = live_opts.DEFAULT_CONNECT,
-    command_timeout: live_opts.CommandTimeoutOpt = live_opts.DEFAULT_COMMAND,
+    ssh_args: live_opts.SshArgs = live_opts.NO_SSH_ARGS,
 ) -> None:
     """Scan, plan and generate in one go: OUT/inventory.json, OUT/plan.yaml and the generated files."""
-    ssh = live_opts.ssh_settings(
-        [source],
-        ssh_config=ssh_config,
-        identity=identity,
-        accept_new_host_key=accept_new_host_key,
-        ask_pass=ask_pass,
-        sudo=sudo,
-        connect_timeout=connect_timeout,
-        command_timeout=command_timeout,
-    )
+    ssh = ssh_args.settings([source])
     gc.disable()  # as in scan: the index lives until the process ends
     code = EXIT_OK
     try:

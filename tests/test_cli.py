@@ -138,3 +138,19 @@ def test_scan_is_deterministic(tmp_path: Path) -> None:
     assert modernize("scan", src, "-o", str(a), "-q").returncode == 0
     assert modernize("scan", src, "-o", str(b), "-q").returncode == 0
     assert a.read_bytes() == b.read_bytes()
+
+
+@pytest.mark.parametrize("command", ["scan", "capture", "run", "generate"])
+def test_every_command_that_reads_a_live_host_takes_the_ssh_options(command: str, tmp_path: Path) -> None:
+    """One declaration (live/options.py ssh_options) for all four: each parses every option
+    and still has its own (an unreachable host fails on the connection, not on the options)."""
+    args = ["--ssh-config", str(tmp_path / "none"), "--identity", str(tmp_path / "none"), "--accept-new-host-key",
+            "--sudo", "--connect-timeout", "1", "--command-timeout", "2"]  # fmt: skip
+    target = "ssh://127.0.0.1:1"
+    if command == "generate":
+        (tmp_path / "plan.yaml").write_text("not: a plan\n")
+        target = str(tmp_path / "plan.yaml")
+    done = modernize(command, target, *args, "-o", str(tmp_path / "out"))
+    assert done.returncode == 2, done.stderr
+    assert "No such option" not in done.stderr and "Traceback" not in done.stderr
+    assert "none: no such key file" in done.stderr or "plan.yaml" in done.stderr
