@@ -7,16 +7,14 @@ the bundle is written on this machine (never into a directory being scanned).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from modernize.detector import Registry
-from modernize.errors import UserError
 from modernize.model import Inventory
+from modernize.outpath import write_atomic_with
 from modernize.scan import ScanResult, scan
 from modernize.snapshot.base import Snapshot
 from modernize.snapshot.bundle import ScanState, write_bundle
@@ -80,20 +78,7 @@ def to_file(target: Path) -> Callable[[Callable[[BinaryIO], object]], None]:
     """Write the bundle beside TARGET and move it into place whole: never half a bundle."""
 
     def write(body: Callable[[BinaryIO], object]) -> None:
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        except OSError as exc:
-            raise UserError(f"{target}: cannot write ({exc.strerror})") from None
-        try:
-            with os.fdopen(fd, "wb") as f:
-                body(f)
-            os.chmod(tmp, 0o600)  # the customer's files, secrets included: the owner's alone
-            os.replace(tmp, target)
-        except OSError as exc:
-            raise UserError(f"{target}: cannot write ({exc.strerror})") from None
-        finally:
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
+        # the customer's files, secrets included: the owner's alone
+        write_atomic_with(target, body, 0o600)
 
     return write

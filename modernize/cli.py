@@ -20,8 +20,10 @@ from modernize.live import options as live_opts
 from modernize.snapshot import DEFAULT_MAX_FILE_SIZE, SshSettings, open_snapshot
 
 if TYPE_CHECKING:
+    from modernize.capture import Captured
     from modernize.detector import Registry
     from modernize.fleet.targets import Target
+    from modernize.snapshot.base import Snapshot
 
 # The rest of modernize (detectors, model, merge, output) is imported inside the
 # commands: a tarball scan starts inflating first and imports while it runs.
@@ -361,6 +363,11 @@ def capture_cmd(
             "the bundle holds the server's files as they are, secret values included: "
             "keep it as the customer's data (`modernize scan` and `run` read it offline)"
         )
+    _captured_problems(got, snap)
+
+
+def _captured_problems(got: Captured, snap: Snapshot) -> None:
+    """After a capture: its warnings and errors, and exit 1 when anything went wrong."""
     _warn(got.result.inventory)
     for err in snap.errors:
         typer.echo(f"error: {err}", err=True)
@@ -416,11 +423,7 @@ def collector_cmd(
             f"captured {got.result.inventory.host.hostname or label} in {snap.round_trips} rounds: "
             f"{got.files} files read whole, metadata of {got.entries} entries, into {target}"
         )
-    _warn(got.result.inventory)
-    for err in snap.errors:
-        typer.echo(f"error: {err}", err=True)
-    if got.result.failed or not snap.complete or got.errors:
-        raise typer.Exit(EXIT_DETECTOR_ERRORS)
+    _captured_problems(got, snap)
 
 
 @detectors_app.command("list")

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from modernize.errors import UserError
 
@@ -98,6 +99,12 @@ def folder(output: str, sources: Iterable[str | None] = ()) -> Path:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace PATH with DATA in one step; no temporary file is left behind, whatever happens."""
+    write_atomic_with(path, lambda f: f.write(data), 0o666 & ~_umask())
+
+
+def write_atomic_with(path: Path, body: Callable[[BinaryIO], object], mode: int) -> None:
+    """Replace PATH with what BODY writes, with MODE, in one step: never half a file, and
+    no temporary file left behind, whatever happens."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -105,8 +112,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise UserError(f"{path}: cannot write ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
+            body(f)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except OSError as exc:
         raise UserError(f"{path}: cannot write ({exc.strerror})") from None

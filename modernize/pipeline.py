@@ -9,7 +9,7 @@ from modernize.errors import UserError
 from modernize.generate.writer import OutputWriter, WriteResult
 from modernize.model import Inventory
 from modernize.plan.model import Plan
-from modernize.snapshot import SshSettings, open_snapshot
+from modernize.snapshot import SshSettings, is_live, open_snapshot
 from modernize.snapshot.base import Snapshot
 
 
@@ -116,8 +116,7 @@ def open_source(plan: Plan, override: str | None, ssh: SshSettings | None = None
     source = override or plan.source.path
     if not source:
         raise UserError("the plan names no source snapshot: pass --source PATH")
-    live = source.startswith("ssh://") or (source == "local" and not Path(source).exists())
-    if not live and not Path(source).exists():
+    if not is_live(source) and not Path(source).exists():
         raise UserError(f"the plan's source {source!r} is gone: pass --source PATH (a moved tarball, a copy)")
     return open_snapshot(source, ssh=ssh)
 

@@ -19,6 +19,7 @@ import pytest
 
 from tests.fixture_tree import materialize
 from tests.ssh_rig import Rig, RigUnavailable, User, link_behind, make_rig
+from tests.test_capture import generated
 
 pytestmark = pytest.mark.slow
 
@@ -292,18 +293,6 @@ def upper_state(rig: Rig) -> dict[str, tuple[int, int, int]]:
             st = path.lstat()
             out[rel] = (st.st_mode, st.st_size, st.st_mtime_ns)
     return out
-
-
-def generated(out: Path) -> dict[str, bytes]:
-    files = {}
-    for path in sorted(out.rglob("*")):
-        rel = str(path.relative_to(out))
-        if path.is_file() and not rel.startswith(".modernize/") and rel != "inventory.json":
-            data = path.read_bytes()
-            if rel == "plan.yaml":
-                data = b"\n".join(line for line in data.split(b"\n") if not line.startswith(b"  path: "))
-            files[rel] = data
-    return files
 
 
 @pytest.mark.parametrize("login", ["rig", "mzscan@rig"])

@@ -542,8 +542,8 @@ def _files(d: Draft, ctx: Context) -> None:
             continue  # how the host starts it: the container's command replaces it
         if any(ref.path.startswith(r.rstrip("/") + "/") for r in data_roots):
             continue
-        if "snakeoil" in ref.path:
-            continue  # Debian's ssl-cert makes its own at install
+        if _snakeoil(ref.path):
+            continue
         secret = ref.path in secrets or (
             ref.role == "certs" and ref.path.endswith((".key", ".pem")) and _private(ref.path)
         )
@@ -566,11 +566,15 @@ def _files(d: Draft, ctx: Context) -> None:
     handled = {f.source for f in d.files}
     for path in sorted(secrets):
         inside = any(path.startswith(c.path.rstrip("/") + "/") for c in svc.content_paths)
-        snakeoil = "snakeoil" in path  # Debian's ssl-cert makes its own at install; an official image has no use for it
-        if path not in handled and "!/" not in path and not inside and path.startswith("/etc/") and not snakeoil:
+        if path not in handled and "!/" not in path and not inside and path.startswith("/etc/") and not _snakeoil(path):
             _mount_secret(d, path, None, None, ctx)  # a credentials file the config names (sasl_passwd)
     if d.svc.kind in ("app", "worker"):
         _app_code(d, ctx)
+
+
+def _snakeoil(path: str) -> bool:
+    """Debian's self-signed pair: ssl-cert makes its own at install; an official image has no use for it."""
+    return "snakeoil" in path
 
 
 def _private(path: str) -> bool:

@@ -61,6 +61,11 @@ __all__ = [
 ]
 
 
+def is_live(source: str) -> bool:
+    """A live host rather than files: `ssh://...`, or `local` (unless a folder is named so)."""
+    return source.startswith("ssh://") or (source == "local" and not os.path.exists(source))
+
+
 def open_snapshot(
     source: str,
     *,
@@ -82,7 +87,7 @@ def open_snapshot(
             identity=settings.identity,
             max_file_size=max_file_size,
         )
-    if source == "local" and not os.path.exists(source):
+    if is_live(source):  # not ssh://, handled above: this machine
         from modernize.snapshot.local import LocalSnapshot
 
         return LocalSnapshot("/", max_file_size=max_file_size)
